@@ -1,0 +1,1 @@
+"""The identity service: one digital identity per citizen (like ThaiNguyen ID)."""

@@ -1,0 +1,47 @@
+"""Builds identity's application from configuration."""
+import base64
+import functools
+import hashlib
+import logging
+
+from identity.application import IdentityApplication
+from identity.otp import sender_from_settings
+from kit import settings
+from kit.adminunits import AdministrativeUnits
+from kit.auth import KeyRing
+
+log = logging.getLogger(__name__)
+
+DEVELOPMENT_INDEX_KEY = b"smartcity-development-index-key"
+
+
+@functools.cache
+def signing_keys() -> KeyRing:
+    """JWT_SIGNING_KEYS (a Secret in production) or a development file."""
+    document = settings.get("JWT_SIGNING_KEYS")
+    if document:
+        return KeyRing.loads(document)
+    return KeyRing.load_or_create(settings.get("JWT_SIGNING_KEYS_FILE"))
+
+
+def index_key() -> bytes:
+    if settings.get("INDEX_KEY"):
+        return settings.get("INDEX_KEY").encode()
+    if settings.get("EVENT_STORE_CIPHER_KEY"):
+        cipher_key = base64.b64decode(settings.get("EVENT_STORE_CIPHER_KEY"))
+        return hashlib.sha256(b"index:" + cipher_key).digest()
+    return DEVELOPMENT_INDEX_KEY
+
+
+def machine_credentials() -> dict[str, str]:
+    """MACHINE_CREDENTIALS: "reports=<sha256 hex>,alerts=<sha256 hex>"."""
+    pairs = [item.split("=", 1) for item in settings.get("MACHINE_CREDENTIALS").split(",") if item]
+    return {name.strip(): secret_hash.strip() for name, secret_hash in pairs}
+
+
+def build_application(env) -> IdentityApplication:
+    app = IdentityApplication(env, units=AdministrativeUnits.load(), keyring=signing_keys(),
+                              otp_sender=sender_from_settings(), index_key=index_key())
+    for name, secret_hash in machine_credentials().items():
+        app.provision_service_machine(name, secret_hash)
+    return app

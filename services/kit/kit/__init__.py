@@ -1,0 +1,1 @@
+"""The service kit shared by every smartcity service."""

@@ -1,0 +1,61 @@
+"""Authentication and authorisation shared by every service and client."""
+
+from kit.auth.passwords import (
+    hash_password,
+    hash_secret,
+    needs_rehash,
+    new_secret,
+    secret_matches,
+    verify_password,
+)
+from kit.auth.policy import (
+    UnitTree,
+    require_assurance,
+    require_authenticated,
+    require_jurisdiction,
+    require_role,
+    require_self_or_role,
+)
+from kit.auth.tokens import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    MAX_ACCESS_TOKEN_TTL_SECONDS,
+    KeyRing,
+    Kind,
+    Principal,
+    Role,
+    RoleGrant,
+    SigningKey,
+    TokenVerifier,
+    bearer_token,
+    issue_access_token,
+    public_keys_from_jwks,
+)
+
+__all__ = [
+    "DEFAULT_AUDIENCE",
+    "DEFAULT_ISSUER",
+    "MAX_ACCESS_TOKEN_TTL_SECONDS",
+    "KeyRing",
+    "Kind",
+    "Principal",
+    "Role",
+    "RoleGrant",
+    "SigningKey",
+    "TokenVerifier",
+    "UnitTree",
+    "bearer_token",
+    "hash_password",
+    "hash_secret",
+    "issue_access_token",
+    "needs_rehash",
+    "new_secret",
+    "public_keys_from_jwks",
+    "require_assurance",
+    "require_authenticated",
+    "require_jurisdiction",
+    "require_role",
+    "require_self_or_role",
+    "secret_matches",
+    "verify_password",
+]

@@ -1,0 +1,113 @@
+"""Server side: entrypoints that map domain errors to gRPC statuses, and the
+standard grpc.health.v1.Health service every smartcity service offers.
+"""
+import logging
+import sys
+
+import eventlet
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc import StatusCode
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nameko_grpc.entrypoint import Grpc
+from nameko_grpc.errors import GrpcError
+
+from kit import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_OF = {
+    errors.InvalidArgument: StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: StatusCode.NOT_FOUND,
+    errors.AlreadyExists: StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: StatusCode.FAILED_PRECONDITION,
+    errors.PermissionDenied: StatusCode.PERMISSION_DENIED,
+    errors.Unauthenticated: StatusCode.UNAUTHENTICATED,
+    errors.ResourceExhausted: StatusCode.RESOURCE_EXHAUSTED,
+    errors.Aborted: StatusCode.ABORTED,
+}
+
+
+def grpc_error(exc: errors.DomainError) -> GrpcError:
+    """The status for a domain error; bad fields also go in a google.rpc.BadRequest."""
+    code = next(status for cls, status in STATUS_OF.items() if isinstance(exc, cls))
+    status = status_pb2.Status(code=code.value[0], message=str(exc))
+    if exc.field:
+        detail = any_pb2.Any()
+        detail.Pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=exc.field, description=exc.message)
+        ]))
+        status.details.append(detail)
+    return GrpcError(code=code, message=str(exc), status=status)
+
+
+def as_grpc_error(exc_info) -> GrpcError:
+    exc = exc_info[1]
+    if isinstance(exc, GrpcError):
+        return exc
+    if isinstance(exc, errors.DomainError):
+        return grpc_error(exc)
+    log.error("unexpected error in RPC", exc_info=exc_info)
+    return GrpcError(code=StatusCode.INTERNAL, message="internal error")
+
+
+class RpcEntrypoint(Grpc):
+    """nameko-grpc's entrypoint, answering domain errors with their status."""
+
+    def handle_result(self, response_stream, worker_ctx, result, exc_info):
+        if exc_info is not None:
+            response_stream.close(as_grpc_error(exc_info))
+            return result, exc_info
+        if self.cardinality.name.endswith("_STREAM"):
+            result = self.guard_stream(result, response_stream)
+        return super().handle_result(response_stream, worker_ctx, result, exc_info)
+
+    @staticmethod
+    def guard_stream(messages, response_stream):
+        """Ends a failing server stream with its status, after what it yielded."""
+        try:
+            yield from messages
+        except Exception:
+            # close() queues the error behind the messages already queued
+            response_stream.close(as_grpc_error(sys.exc_info()))
+
+
+rpc = RpcEntrypoint.implementing
+
+HEALTH_POLL_SECONDS = 5.0
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+health = rpc(health_pb2_grpc.HealthStub)
+
+
+class HealthMixin:
+    """grpc.health.v1.Health for Kubernetes probes.
+
+    Service "liveness" answers SERVING while the process serves requests;
+    any other name (readiness, "" or the service's own) also needs the event
+    store to answer.
+    """
+
+    def health_status(self, service_name):
+        if service_name == "liveness":
+            return SERVING
+        try:
+            self.app.recorder.max_notification_id()
+            return SERVING
+        except Exception:
+            log.warning("event store unreachable", exc_info=True)
+            return NOT_SERVING
+
+    @health
+    def Check(self, request, context):
+        return health_pb2.HealthCheckResponse(status=self.health_status(request.service))
+
+    @health
+    def Watch(self, request, context):
+        last = None
+        while True:
+            status = self.health_status(request.service)
+            if status != last:
+                yield health_pb2.HealthCheckResponse(status=status)
+                last = status
+            eventlet.sleep(HEALTH_POLL_SECONDS)

@@ -1,0 +1,92 @@
+"""Every environment variable the services read, in one list.
+
+`docs/configuration.md`, `make run` and the Helm chart are checked against
+this list by the tests, so a setting cannot be added in one place only.
+"""
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    secret: bool = False
+    services: tuple[str, ...] = ()   # empty: every service
+
+
+SETTINGS = (
+    Setting("SERVICE_NAME", "", "Name of the service this process runs (set by the runner)."),
+    Setting("GRPC_PORT", "50051", "Port the gRPC server listens on."),
+    Setting("GRPC_BIND_HOST", "0.0.0.0", "Address the gRPC server binds."),
+    Setting("MAX_WORKERS", "100", "Concurrent requests and events a process handles."),
+    Setting("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ URL.", secret=True),
+    Setting("EVENT_STORE_URL", "sqlite:///var/{service}.db",
+            "Event store: sqlite:///path or postgresql://user:pass@host:port/db "
+            "(each service its own schema, named after the service).", secret=True),
+    Setting("EVENT_STORE_POOL_SIZE", "5", "PostgreSQL connections per process."),
+    Setting("EVENT_STORE_CIPHER_KEY", "",
+            "Base64 AES key (16, 24 or 32 bytes): when set, stored events are encrypted at rest.",
+            secret=True),
+    Setting("SNAPSHOT_INTERVAL", "50", "Snapshot long-lived aggregates every N events."),
+    Setting("OUTBOX_BATCH_SIZE", "500", "Events the relay reads per pass."),
+    Setting("OUTBOX_POLL_SECONDS", "0.2", "Relay poll interval when idle."),
+    Setting("OUTBOX_LEADER_RETRY_SECONDS", "1.0",
+            "How often a standby relay tries to take over."),
+    Setting("IDENTITY_GRPC_TARGET", "127.0.0.1:50051",
+            "host:port of the identity service (public keys, lookups)."),
+    Setting("SERVICE_CLIENT_SECRET", "",
+            "This service's machine secret for calls to other services.", secret=True),
+    Setting("TOKEN_KEYS_REFRESH_SECONDS", "300", "How often public keys are refetched."),
+    Setting("LOG_LEVEL", "INFO", "Log level (JSON logs on stdout)."),
+    Setting("ADMIN_UNITS_FILE", "", "Administrative units data file; empty: the shipped one."),
+    Setting("JWT_SIGNING_KEYS", "", "Identity's signing key ring (JSON); empty: a dev file under var/.",
+            secret=True, services=("identity",)),
+    Setting("JWT_SIGNING_KEYS_FILE", "var/identity-signing-keys.json",
+            "Dev key ring file, created when JWT_SIGNING_KEYS is empty.", services=("identity",)),
+    Setting("ACCESS_TOKEN_TTL_SECONDS", "900", "Access token lifetime (at most 900).",
+            services=("identity",)),
+    Setting("REFRESH_TOKEN_TTL_SECONDS", "2592000", "Refresh token lifetime.",
+            services=("identity",)),
+    Setting("OTP_SENDER", "log", "log (development: the code is logged) or file.",
+            services=("identity",)),
+    Setting("OTP_OUTBOX_FILE", "var/otp-outbox.jsonl", "Where the file OTP sender appends.",
+            services=("identity",)),
+    Setting("OTP_TTL_SECONDS", "300", "How long an OTP is valid.", services=("identity",)),
+    Setting("OTP_MAX_PER_WINDOW", "3", "OTPs one phone may request per window.",
+            services=("identity",)),
+    Setting("OTP_WINDOW_SECONDS", "900", "Rate-limit window for OTP requests.",
+            services=("identity",)),
+    Setting("SIGNIN_MAX_FAILURES", "5", "Failed sign-ins before lock-out.", services=("identity",)),
+    Setting("SIGNIN_LOCKOUT_SECONDS", "900", "Lock-out duration.", services=("identity",)),
+    Setting("MACHINE_CREDENTIALS", "",
+            "Service machines: name=sha256(secret) pairs, comma-separated.",
+            secret=True, services=("identity",)),
+    Setting("BOOTSTRAP_ADMIN_PHONE", "",
+            "The first person with this phone to confirm it becomes administrator "
+            "while there is none.", services=("identity",)),
+    Setting("INDEX_KEY", "",
+            "Key for the pseudonymous ids of phone/CCCD/tax-code indexes; "
+            "defaults to one derived from EVENT_STORE_CIPHER_KEY.", secret=True,
+            services=("identity",)),
+    Setting("PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory cost.", services=("identity",)),
+    Setting("PASSWORD_HASH_TIME_COST", "2", "argon2id time cost.", services=("identity",)),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The variable's value, or its documented default."""
+    setting = _BY_NAME[name]
+    default = setting.default.replace("{service}", os.environ.get("SERVICE_NAME", "service"))
+    return os.environ.get(name, default)
+
+
+def get_int(name: str) -> int:
+    return int(get(name))
+
+
+def get_float(name: str) -> float:
+    return float(get(name))
