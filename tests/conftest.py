@@ -3,6 +3,7 @@ and services started as real processes against them."""
 import hashlib
 import json
 import os
+import sys
 import uuid
 
 import pytest
@@ -126,6 +127,34 @@ class IdentityClient:
 def harness_phone(phone):
     digits = "".join(ch for ch in phone if ch.isdigit())
     return "+84" + digits.removeprefix("84").removeprefix("0")
+
+
+@pytest.fixture(scope="session")
+def probe_pythonpath(tmp_path_factory):
+    """Generates the probe's test-only protobuf code; its import roots."""
+    from grpc_tools import protoc
+
+    out = tmp_path_factory.mktemp("probe-genproto")
+    protos = os.path.join(harness.ROOT, "tests", "probe", "protos")
+    status = protoc.main(["protoc", f"-I{protos}", f"--python_out={out}", f"--grpc_python_out={out}",
+                          os.path.join(protos, "smartcity", "testing", "v1", "probe.proto")])
+    assert status == 0, "probe.proto did not compile"
+    sys.path.insert(0, str(out))      # the tests are the probe's clients
+    return os.pathsep.join([str(out), os.path.join(harness.ROOT, "tests", "probe"),
+                            os.environ.get("PYTHONPATH", "")])
+
+
+@pytest.fixture
+def start_probe(service_env, start_service, probe_pythonpath):
+    """Starts the probe service against a running identity service."""
+
+    def start(identity_target, **overrides):
+        env = service_env("probe", IDENTITY_GRPC_TARGET=identity_target,
+                          SERVICE_CLIENT_SECRET=PROBE_SECRET, PYTHONPATH=probe_pythonpath,
+                          **overrides)
+        return start_service("probe.service:ProbeService", env)
+
+    return start
 
 
 @pytest.fixture

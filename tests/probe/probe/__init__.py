@@ -1,0 +1,1 @@
+"""A second service built on the kit, for integration tests."""
