@@ -671,3 +671,16 @@ def test_require_assurance():
         require_assurance(strong, 3)
     with pytest.raises(Unauthenticated):
         require_assurance(None, 1)
+
+
+def test_a_key_added_for_later_is_published_at_once_and_signs_from_its_time():
+    now = [1_000.0]
+    ring = KeyRing([SigningKey.generate()], clock=lambda: now[0])
+    current = ring.active
+    upcoming = ring.rotate(not_before=1_600.0)
+    assert upcoming.kid in [jwk["kid"] for jwk in ring.public_jwks()]
+    assert ring.active is current
+    now[0] = 1_600.0
+    assert ring.active is upcoming
+    reloaded = KeyRing.loads(ring.dumps())
+    assert [k.not_before for k in reloaded.keys] == [0, 1_600.0]

@@ -91,20 +91,21 @@ def _b64url_decode(text: str) -> bytes:
 class SigningKey:
     """One Ed25519 private key and the key id (kid) tokens name it by."""
 
-    def __init__(self, kid: str, private_key: Ed25519PrivateKey):
+    def __init__(self, kid: str, private_key: Ed25519PrivateKey, not_before: float = 0):
         self.kid = kid
         self.private_key = private_key
+        self.not_before = not_before   # published at once, signs only from then
 
     @classmethod
-    def generate(cls) -> "SigningKey":
-        return cls(secrets.token_hex(8), Ed25519PrivateKey.generate())
+    def generate(cls, not_before: float = 0) -> "SigningKey":
+        return cls(secrets.token_hex(8), Ed25519PrivateKey.generate(), not_before)
 
     @classmethod
-    def from_pem(cls, pem: bytes, kid: str) -> "SigningKey":
+    def from_pem(cls, pem: bytes, kid: str, not_before: float = 0) -> "SigningKey":
         private_key = serialization.load_pem_private_key(pem, password=None)
         if not isinstance(private_key, Ed25519PrivateKey):
             raise InvalidArgument("signing key must be an Ed25519 private key")
-        return cls(kid, private_key)
+        return cls(kid, private_key, not_before)
 
     def to_pem(self) -> bytes:
         return self.private_key.private_bytes(
@@ -129,14 +130,18 @@ class SigningKey:
 
 
 class KeyRing:
-    """Signing keys, oldest first; the newest signs, all are published.
+    """Signing keys, oldest first; the newest one already due signs, all are
+    published.
 
     Publishing every key lets tokens signed before a rotation keep verifying
-    until they expire; retire the old key only after that.
+    until they expire; retire the old key only after that. A key added with
+    a future `not_before` is published first and signs only later, so every
+    verifier has fetched it before the first token it signed arrives.
     """
 
-    def __init__(self, keys: Iterable[SigningKey] = ()):
+    def __init__(self, keys: Iterable[SigningKey] = (), clock=time.time):
         self._keys = list(keys)
+        self.clock = clock
 
     @property
     def keys(self) -> tuple[SigningKey, ...]:
@@ -144,9 +149,11 @@ class KeyRing:
 
     @property
     def active(self) -> SigningKey:
-        if not self._keys:
-            raise InvalidArgument("key ring is empty")
-        return self._keys[-1]
+        now = self.clock()
+        due = [key for key in self._keys if key.not_before <= now]
+        if not due:
+            raise InvalidArgument("key ring has no key due to sign")
+        return due[-1]
 
     def sign(self, claims: dict) -> str:
         key = self.active
@@ -155,8 +162,8 @@ class KeyRing:
     def public_jwks(self) -> list[dict]:
         return [key.public_jwk() for key in self._keys]
 
-    def rotate(self) -> SigningKey:
-        key = SigningKey.generate()
+    def rotate(self, not_before: float = 0) -> SigningKey:
+        key = SigningKey.generate(not_before)
         self._keys.append(key)
         return key
 
@@ -170,14 +177,16 @@ class KeyRing:
 
     def dumps(self) -> str:
         """JSON holding the private keys as PEM, oldest first."""
-        keys = [{"kid": key.kid, "pem": key.to_pem().decode("ascii")} for key in self._keys]
+        keys = [{"kid": key.kid, "not_before": key.not_before, "pem": key.to_pem().decode("ascii")}
+                for key in self._keys]
         return json.dumps({"keys": keys}, indent=2)
 
     @classmethod
     def loads(cls, text: str) -> "KeyRing":
         try:
             entries = json.loads(text)["keys"]
-            keys = [SigningKey.from_pem(entry["pem"].encode("ascii"), entry["kid"]) for entry in entries]
+            keys = [SigningKey.from_pem(entry["pem"].encode("ascii"), entry["kid"],
+                                        float(entry.get("not_before", 0))) for entry in entries]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidArgument(f"malformed key ring document: {error}") from error
         if not keys:
