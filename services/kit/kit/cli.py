@@ -57,7 +57,7 @@ class SessionFile:
     def load(self) -> dict | None:
         return json.loads(self.path.read_text()) if self.path.exists() else None
 
-    def save(self, session: pb.Session) -> dict:
+    def save(self, session: pb.Session):
         stored = {"subject": session.subject, "access_token": session.access_token,
                   "refresh_token": session.refresh_token,
                   "expires_at": time.time() + session.expires_in_seconds}
@@ -67,7 +67,6 @@ class SessionFile:
         with os.fdopen(fd, "w") as file:
             json.dump(stored, file)
         os.replace(temporary, self.path)
-        return stored
 
     def delete(self):
         self.path.unlink(missing_ok=True)
@@ -90,15 +89,16 @@ class Identity:
     def call_signed_in(self, method: str, request):
         """Renews the access token first when it has expired, or once when it is refused."""
         session = self.signed_in()
+        token = session["access_token"]
         renewed = time.time() >= session["expires_at"] - RENEW_MARGIN_SECONDS
         if renewed:
-            session = self.refresh(session)
+            token = self.refresh(session).access_token
         try:
-            return self.call(method, request, session["access_token"])
+            return self.call(method, request, token)
         except grpc.RpcError as error:
             if renewed or error.code() != StatusCode.UNAUTHENTICATED:
                 raise
-        return self.call(method, request, self.refresh(session)["access_token"])
+        return self.call(method, request, self.refresh(session).access_token)
 
     def signed_in(self) -> dict:
         session = self.sessions.load()
@@ -106,7 +106,8 @@ class Identity:
             raise UsageError(f"not signed in: {SIGN_IN_HINT}")
         return session
 
-    def refresh(self, session: dict) -> dict:
+    def refresh(self, session: dict) -> pb.Session:
+        """A new access token (and refresh token), saved; a dead session is forgotten."""
         try:
             renewed = self.call("RefreshSession",
                                 pb.RefreshSessionRequest(refresh_token=session["refresh_token"]))
@@ -115,7 +116,8 @@ class Identity:
                 raise
             self.sessions.delete()
             raise UsageError(f"the session has ended ({error.details()}): {SIGN_IN_HINT}") from None
-        return self.sessions.save(renewed)
+        self.sessions.save(renewed)
+        return renewed
 
     def health(self, service: str):
         return health_pb2_grpc.HealthStub(self.channel).Check(
@@ -137,7 +139,7 @@ def inline(message) -> str:
 def value_text(field, value) -> str:
     if is_role_grant(field):
         return "; ".join(inline(grant) for grant in value)
-    if field.label == field.LABEL_REPEATED:
+    if field.is_repeated:
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -148,8 +150,8 @@ def table(messages) -> str:
     """Messages of one type as aligned columns, the fields any of them has."""
     if not messages:
         return "(none)"
-    fields = [f for f in messages[0].DESCRIPTOR.fields if any(m.HasField(f.name) if f.has_presence
-                                                             else getattr(m, f.name) for m in messages)]
+    present = {field.name for message in messages for field, _ in message.ListFields()}
+    fields = [field for field in messages[0].DESCRIPTOR.fields if field.name in present]
     rows = [[f.name for f in fields]] + [[value_text(f, getattr(m, f.name)) for f in fields]
                                          for m in messages]
     widths = [max(len(row[i]) for row in rows) for i in range(len(fields))]
@@ -161,7 +163,7 @@ def describe(message) -> str:
     """Set fields as aligned "name  value" lines, lists of records as a table below."""
     lines, tables = [], []
     for field, value in message.ListFields():
-        if field.message_type and field.label == field.LABEL_REPEATED and not is_role_grant(field):
+        if field.message_type and field.is_repeated and not is_role_grant(field):
             tables.append(table(list(value)))
         else:
             lines.append((field.name, value_text(field, value)))
@@ -209,11 +211,8 @@ def sign_in_with_password(identity: Identity, args) -> Result:
 
 def refresh(identity: Identity, args) -> Result:
     session = identity.refresh(identity.signed_in())
-    return Result(pb.Session(access_token=session["access_token"],
-                             refresh_token=session["refresh_token"], subject=session["subject"],
-                             token_type="Bearer",
-                             expires_in_seconds=round(session["expires_at"] - time.time())),
-                  f"session renewed for {session['subject']}")
+    return Result(session, f"session renewed for {session.subject}: access token valid "
+                           f"{session.expires_in_seconds} s")
 
 
 def sign_out(identity: Identity, args) -> Result:
@@ -332,13 +331,23 @@ def add_commands(commands, common, specs):
     for name, handler, help_text, arguments in specs:
         command = commands.add_parser(name, parents=[common], help=help_text,
                                       description=help_text)
-        for flags, options in arguments:
-            command.add_argument(*flags, **options)
+        for argument in arguments:
+            argument(command)
         command.set_defaults(handler=handler)
 
 
 def arg(*flags, **options):
-    return flags, options
+    """One argparse argument, declared in the command table."""
+    return lambda parser: parser.add_argument(*flags, **options)
+
+
+def one_of(*arguments):
+    """Exactly one of these arguments."""
+    def add(parser):
+        group = parser.add_mutually_exclusive_group(required=True)
+        for argument in arguments:
+            argument(group)
+    return add
 
 
 def role_arguments():
@@ -372,7 +381,7 @@ def parser() -> argparse.ArgumentParser:
         ("whoami", who_am_i, "the signed-in person's profile", []),
         ("person", get_person, "a person's profile", [arg("id")]),
         ("lookup", lookup_person, "find a person by id or phone", [
-            arg("--id"), arg("--phone")]),
+            one_of(arg("--id"), arg("--phone"))]),
         ("audit", audit_trail, "a person's audit trail", [arg("id")]),
         ("verify-person", verify_person, "confirm a person in person (officials)", [
             arg("id"), arg("--evidence", required=True, help="what was checked")]),
@@ -429,9 +438,6 @@ def report_error(error: grpc.RpcError, target: str) -> int:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    lookup = args.handler is lookup_person
-    if lookup and bool(args.id) == bool(args.phone):
-        parser().error("lookup: give exactly one of --id or --phone")
     identity = Identity(args.identity, SessionFile(session_path()))
     try:
         result = args.handler(identity, args)

@@ -90,3 +90,17 @@ def get_int(name: str) -> int:
 
 def get_float(name: str) -> float:
     return float(get(name))
+
+
+def markdown_table() -> str:
+    """The table in docs/configuration.md (`python -m kit.settings`)."""
+    rows = ["| Variable | Default | Services | Secret | What it does |",
+            "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.default}` | {', '.join(s.services) or 'all'} | "
+                    f"{'yes' if s.secret else ''} | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,31 @@
+"""The nameko-grpc fixes in kit.grpc.patch, on nameko-grpc's own stream objects."""
+import eventlet
+from grpc import StatusCode
+from nameko_grpc.errors import GrpcError
+from nameko_grpc.streams import ReceiveStream, SendStream
+
+from kit.grpc import patch
+
+
+def test_a_call_past_its_deadline_ends_with_deadline_exceeded():
+    request, response = ReceiveStream(1), SendStream(1)
+    patch.server_timeout(None, request, response, deadline=0.05)
+    assert request.closed and response.closed
+    error = response.queue.get_nowait()
+    assert isinstance(error, GrpcError) and error.code == StatusCode.DEADLINE_EXCEEDED
+
+
+def test_a_call_that_finishes_in_time_is_left_alone():
+    request, response = ReceiveStream(1), SendStream(1)
+    eventlet.spawn_after(0.01, lambda: (request.close(), response.close()))
+    patch.server_timeout(None, request, response, deadline=1.0)
+    assert response.queue.get_nowait() is not None   # STREAM_END, not an error
+    assert response.queue.empty()
+
+
+def test_queueing_on_a_stream_wakes_its_connection():
+    wakeup = patch.Wakeup()
+    queue = patch.WakingQueue(wakeup)
+    queue.put("message")
+    assert patch.raw_os.read(wakeup.read_fd, 16) == b"!"
+    wakeup.close()
