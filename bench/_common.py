@@ -1,16 +1,22 @@
 """What the service benchmarks share: a throw-away PostgreSQL database and
 RabbitMQ vhost, identity processes configured against them, and percentiles.
 """
+import collections
 import contextlib
+import itertools
 import os
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
+import grpc  # noqa: E402
 import harness  # noqa: E402
+from smartcity.identity.v1 import identity_pb2_grpc  # noqa: E402
 
 IDENTITY = "identity.service:IdentityService"
 
@@ -57,6 +63,12 @@ def infrastructure():
         yield Infrastructure(database, vhost, scratch)
 
 
+def connect(target: str) -> grpc.Channel:
+    # a local subchannel pool: each client gets its own TCP connection, as
+    # separate client processes would, instead of grpcio sharing one
+    return grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+
+
 @contextlib.contextmanager
 def running(service: harness.ServiceProcess):
     """Starts the service, waits until it serves, and stops it afterwards."""
@@ -65,6 +77,66 @@ def running(service: harness.ServiceProcess):
         yield service
     finally:
         service.stop()
+
+
+@dataclass(frozen=True)
+class Load:
+    elapsed: float                  # seconds from the start line to the last answer
+    times: list[float]              # seconds per successful call
+    failures: collections.Counter   # status code name -> calls that failed with it
+
+    @property
+    def per_second(self) -> float:
+        return len(self.times) / self.elapsed
+
+
+def run_clients(target: str, clients: int, calls: int, call, warm_up: int = 0) -> Load:
+    """Identity clients in threads, each on its own connection, making `calls`
+    calls between them after `warm_up` unmeasured calls each.
+
+    `call(stub, number)` makes one call; no two calls get the same number.
+    """
+    start_line = threading.Barrier(clients + 1)
+    times, failures = [], []
+
+    def client(index: int):
+        numbers = itertools.count(index, clients)
+        share = calls // clients + (index < calls % clients)
+        with connect(target) as channel:
+            stub = identity_pb2_grpc.IdentityStub(channel)
+            try:
+                for _ in range(warm_up):
+                    call(stub, next(numbers))
+            except BaseException:
+                start_line.abort()   # the others would wait for this thread forever
+                raise
+            start_line.wait()
+            own_times, own_failures = measured_calls(stub, call, numbers, share)
+        times.extend(own_times)
+        failures.extend(own_failures)
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return Load(time.perf_counter() - started, times, collections.Counter(failures))
+
+
+def measured_calls(stub, call, numbers, count: int) -> tuple[list[float], list[str]]:
+    times, failures = [], []
+    clock = time.perf_counter
+    for _ in range(count):
+        started = clock()
+        try:
+            call(stub, next(numbers))
+        except grpc.RpcError as error:
+            failures.append(error.code().name)
+            continue
+        times.append(clock() - started)
+    return times, failures
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

@@ -11,23 +11,20 @@ with fewer calls because each costs about ten times as much. Prints the
 latency percentiles, calls/s, the ratio of the two, and the target.
 """
 import argparse
-import contextlib
 import os
 import subprocess
 import sys
-import threading
-import time
 
-import grpc
-
-from _common import IDENTITY, ROOT, harness, infrastructure, latency_summary, percentile, running
+from _common import (
+    IDENTITY, ROOT, Load, harness, infrastructure, latency_summary, percentile, run_clients,
+    running,
+)
 from kit.client import metadata
 from smartcity.identity.v1 import identity_pb2 as pb
-from smartcity.identity.v1 import identity_pb2_grpc
 
 TARGET_P50_MS = 3.0
 WARM_UP_CALLS = 200
-CALL_TIMEOUT_SECONDS = 5   # sent as grpc-timeout, so the server's deadline watcher runs as in production
+CALL_TIMEOUT_SECONDS = 5   # sent as grpc-timeout: the server's deadline watcher runs, as in production
 UNPATCHED_RUNNER = os.path.join(ROOT, "bench", "_unpatched_runner.py")
 REQUEST = pb.GetPublicKeysRequest()
 
@@ -45,68 +42,23 @@ class UnpatchedService(harness.ServiceProcess):
         return self
 
 
-def connect(target: str) -> grpc.Channel:
-    # a local subchannel pool: each client gets its own TCP connection, as
-    # separate client processes would, instead of grpcio sharing one
-    return grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+def get_public_keys(stub, _number):
+    stub.GetPublicKeys(REQUEST, metadata=metadata(), timeout=CALL_TIMEOUT_SECONDS)
 
 
-def call_times(stub, count: int) -> list[float]:
-    times = []
-    clock = time.perf_counter
-    for _ in range(count):
-        started = clock()
-        stub.GetPublicKeys(REQUEST, metadata=metadata(), timeout=CALL_TIMEOUT_SECONDS)
-        times.append(clock() - started)
-    return times
-
-
-def sequential_run(target: str, calls: int) -> tuple[float, list[float]]:
-    """(elapsed seconds, per-call seconds) of one client calling in a loop."""
-    with connect(target) as channel:
-        stub = identity_pb2_grpc.IdentityStub(channel)
-        call_times(stub, WARM_UP_CALLS)
-        started = time.perf_counter()
-        times = call_times(stub, calls)
-        return time.perf_counter() - started, times
-
-
-def concurrent_run(target: str, clients: int, calls: int) -> tuple[float, list[float]]:
-    """(elapsed seconds, per-call seconds) of `clients` threads sharing `calls`."""
-    with contextlib.ExitStack() as channels:
-        stubs = [identity_pb2_grpc.IdentityStub(channels.enter_context(connect(target)))
-                 for _ in range(clients)]
-        for stub in stubs:
-            call_times(stub, 5)   # connect outside the measurement
-        times: list[float] = []
-        start_line = threading.Barrier(clients + 1)
-
-        def client(stub):
-            start_line.wait()
-            times.extend(call_times(stub, calls // clients))
-
-        threads = [threading.Thread(target=client, args=(stub,)) for stub in stubs]
-        for thread in threads:
-            thread.start()
-        start_line.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        return time.perf_counter() - started, times
-
-
-def report(label: str, elapsed: float, times: list[float]) -> None:
-    print(f"{label:<52} {len(times):>5} calls, {len(times) / elapsed:>7,.0f} calls/s, "
-          f"{latency_summary(times)}")
+def report(label: str, load: Load) -> None:
+    failed = f", {sum(load.failures.values())} failed {dict(load.failures)}" if load.failures else ""
+    print(f"{label:<52} {len(load.times):>5} calls, {load.per_second:>7,.0f} calls/s, "
+          f"{latency_summary(load.times)}{failed}")
 
 
 def measure(service, label: str, calls: int, clients: int, concurrent_calls: int) -> float:
     """Runs both loads against a started service; returns the sequential p50 in ms."""
-    elapsed, times = sequential_run(service.target, calls)
-    report(f"{label}, sequential", elapsed, times)
+    sequential = run_clients(service.target, 1, calls, get_public_keys, warm_up=WARM_UP_CALLS)
+    report(f"{label}, sequential", sequential)
     report(f"{label}, {clients} concurrent clients",
-           *concurrent_run(service.target, clients, concurrent_calls))
-    return percentile(sorted(times), 0.5) * 1e3
+           run_clients(service.target, clients, concurrent_calls, get_public_keys, warm_up=5))
+    return percentile(sorted(sequential.times), 0.5) * 1e3
 
 
 def main() -> None:
@@ -116,7 +68,8 @@ def main() -> None:
                         help="sequential calls without the patch (default 500)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--concurrent-calls", type=int, default=4_000,
-                        help="calls shared by the concurrent clients (default 4000)")
+                        help="calls shared by the concurrent clients (default 4000; a quarter "
+                             "without the patch)")
     parser.add_argument("--quick", action="store_true", help="a few hundred calls of each kind")
     args = parser.parse_args()
     if args.quick:

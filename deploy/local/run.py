@@ -90,13 +90,16 @@ def log_line_text(line: str) -> str:
 
 
 def tail(name: str, path: Path, offset: int, stop: threading.Event):
-    """Prints what is appended to a log from offset on, each line as "[name] ..."."""
+    """Prints what is appended to a log from offset on, each line as "[name] ...",
+    until stop is set and the log is read to its end."""
     with open(path, "rb") as log:
         log.seek(offset)
-        while not stop.is_set():
+        while True:
             line = log.readline()
             if line.endswith(b"\n"):
                 say(f"[{name}] {log_line_text(line.decode(errors='replace').rstrip())}")
+            elif stop.is_set():
+                return
             else:
                 log.seek(-len(line), os.SEEK_CUR)   # a partial line: read it whole later
                 stop.wait(0.2)
@@ -141,6 +144,35 @@ def stop_processes(processes: list[Process]):
             say(f"{process.name} did not stop within {STOP_TIMEOUT_SECONDS} s: killing it")
             process.popen.kill()
             process.popen.wait()
+
+
+class Fleet:
+    """The processes started for the session, their logs copied to the console."""
+
+    def __init__(self, log_dir: Path, tail_logs: bool):
+        self.log_dir = log_dir
+        self.tail_logs = tail_logs
+        self.processes: dict[str, Process] = {}
+        self.tails: list[threading.Thread] = []
+        self.tails_done = threading.Event()
+
+    def start(self, name, argv, env) -> Process:
+        process = self.processes[name] = Process(name, argv, env, self.log_dir)
+        if self.tail_logs:
+            thread = threading.Thread(target=tail, daemon=True, args=(
+                name, process.log_path, process.log_offset, self.tails_done))
+            thread.start()
+            self.tails.append(thread)
+        return process
+
+    def first_dead(self) -> Process | None:
+        return next((p for p in self.processes.values() if not p.running()), None)
+
+    def stop(self):
+        stop_processes(list(self.processes.values()))
+        self.tails_done.set()   # the tails print what the processes logged while stopping
+        for thread in self.tails:
+            thread.join(timeout=2)
 
 
 def report_death(process: Process):
@@ -372,13 +404,13 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def supervise(processes: dict[str, Process], stop: threading.Event) -> int:
+def supervise(fleet: "Fleet", stop: threading.Event) -> int:
     """Waits for Ctrl-C or SIGTERM (0), or for a process to die (1)."""
     while not stop.wait(0.5):
-        for process in processes.values():
-            if not process.running():
-                report_death(process)
-                return 1
+        dead = fleet.first_dead()
+        if dead:
+            report_death(dead)
+            return 1
     say("\nStopping...")
     return 0
 
@@ -392,29 +424,18 @@ def launch(options, stop: threading.Event, cleanup: contextlib.ExitStack) -> int
     amqp_uri, broker = cleanup.enter_context(rabbitmq(var, log_dir, stop))
     service_secrets = load_service_secrets(var / "local-secrets.json",
                                            [s.name for s in services if s.name != "identity"])
-    tails_stop = threading.Event()
-    cleanup.callback(tails_stop.set)
-    processes: dict[str, Process] = {}
-    cleanup.callback(lambda: stop_processes(list(processes.values())))
-
-    def start(name, argv, env):
-        process = processes[name] = Process(name, argv, env, log_dir)
-        if not options.no_tail:
-            threading.Thread(target=tail, args=(name, process.log_path, process.log_offset,
-                                                tails_stop), daemon=True).start()
-        return process
-
+    fleet = Fleet(log_dir, tail_logs=not options.no_tail)
+    cleanup.callback(fleet.stop)
     for service in services:
-        start(service.name, [sys.executable, "-m", "kit.runner", service.path],
-              service_env(service, services, amqp_uri, var, service_secrets))
+        fleet.start(service.name, [sys.executable, "-m", "kit.runner", service.path],
+                    service_env(service, services, amqp_uri, var, service_secrets))
     for service in services:
-        wait_serving(service, processes[service.name], stop)
-    targets = {s.name: s.target for s in services}
-    for name, argv in extra_commands(targets):
-        start(name, argv, {**os.environ, "IDENTITY_GRPC_TARGET": services[0].target,
-                           "AMQP_URI": amqp_uri})
-    say(banner(services, processes, broker, var))
-    return supervise(processes, stop)
+        wait_serving(service, fleet.processes[service.name], stop)
+    for name, argv in extra_commands({s.name: s.target for s in services}):
+        fleet.start(name, argv, {**os.environ, "IDENTITY_GRPC_TARGET": services[0].target,
+                                 "AMQP_URI": amqp_uri})
+    say(banner(services, fleet.processes, broker, var))
+    return supervise(fleet, stop)
 
 
 def main(argv=None) -> int:

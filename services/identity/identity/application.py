@@ -391,20 +391,19 @@ class IdentityApplication(EventSourcedApplication):
                                   field="grant")
         return RoleGrant(role, agency, jurisdiction)
 
-    @retry_on_conflict
     def grant_role(self, caller: Principal, person_id: str, role, agency, jurisdiction) -> Person:
-        require_role(caller, Role.ADMINISTRATOR)
-        grant = self.checked_grant(role, agency, jurisdiction)
-        person = self.person(person_id)
-        person.grant_role(grant, granted_by=caller.subject)
-        self.save(person)
-        return person
+        return self.change_role(caller, person_id, lambda person: person.grant_role(
+            self.checked_grant(role, agency, jurisdiction), granted_by=caller.subject))
+
+    def revoke_role(self, caller: Principal, person_id: str, role, agency, jurisdiction) -> Person:
+        return self.change_role(caller, person_id, lambda person: person.revoke_role(
+            RoleGrant(role, agency.strip(), jurisdiction), revoked_by=caller.subject))
 
     @retry_on_conflict
-    def revoke_role(self, caller: Principal, person_id: str, role, agency, jurisdiction) -> Person:
+    def change_role(self, caller: Principal, person_id: str, change) -> Person:
         require_role(caller, Role.ADMINISTRATOR)
         person = self.person(person_id)
-        person.revoke_role(RoleGrant(role, agency.strip(), jurisdiction), revoked_by=caller.subject)
+        change(person)
         self.save(person)
         return person
 

@@ -112,18 +112,16 @@ class IdentityService(HealthMixin):
     # Roles ---------------------------------------------------------------------
     @identity
     def GrantRole(self, request, context):
-        caller = self.caller.require()
-        grant = request.grant
-        person = self.app.grant_role(caller, request.person_id, grant.role, grant.agency,
-                                     grant.jurisdiction)
-        return schemas.person(person, caller)
+        return self.change_role(self.app.grant_role, request)
 
     @identity
     def RevokeRole(self, request, context):
+        return self.change_role(self.app.revoke_role, request)
+
+    def change_role(self, command, request):
         caller = self.caller.require()
         grant = request.grant
-        person = self.app.revoke_role(caller, request.person_id, grant.role, grant.agency,
-                                      grant.jurisdiction)
+        person = command(caller, request.person_id, grant.role, grant.agency, grant.jurisdiction)
         return schemas.person(person, caller)
 
     # Machines ------------------------------------------------------------------
