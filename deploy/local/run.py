@@ -27,9 +27,10 @@ import grpc
 import kombu
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kit import settings
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 RABBITMQ_NODE = "smartcity-local@localhost"
 SERVING_TIMEOUT_SECONDS = 60
 RABBITMQ_START_TIMEOUT_SECONDS = 90
@@ -126,9 +127,9 @@ class Process:
         return self.popen.poll() is None
 
     def log_tail(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+        with open(self.log_path, "rb") as log:
             log.seek(self.log_offset)
-            return "\n".join(log.read().splitlines()[-LOG_TAIL_LINES:])
+            return "\n".join(log.read().decode(errors="replace").splitlines()[-LOG_TAIL_LINES:])
 
 
 def stop_processes(processes: list[Process]):
@@ -209,7 +210,7 @@ def machine_credentials(service_secrets: dict[str, str]) -> str:
                     for name, secret in service_secrets.items())
 
 
-def service_env(service: Service, services: list[Service], amqp_uri: str, var: Path,
+def service_env(service: Service, identity_target: str, amqp_uri: str, var: Path,
                 service_secrets: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
@@ -217,7 +218,7 @@ def service_env(service: Service, services: list[Service], amqp_uri: str, var: P
         "GRPC_BIND_HOST": HOST,
         "AMQP_URI": amqp_uri,
         "EVENT_STORE_URL": f"sqlite:///{var / service.name}.db",
-        "IDENTITY_GRPC_TARGET": services[0].target,
+        "IDENTITY_GRPC_TARGET": identity_target,
     }
     if service.name == "identity":
         env.update(OTP_SENDER="log", JWT_SIGNING_KEYS_FILE=str(var / "identity-signing-keys.json"),
@@ -323,7 +324,7 @@ def private_rabbitmq_env(base: Path, port: int) -> dict[str, str]:
 def rabbitmq(var: Path, log_dir: Path, stop: threading.Event):
     """Yields (AMQP URI, description): the broker at AMQP_URI, else a private one,
     which is stopped on exit."""
-    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    uri = settings.get("AMQP_URI")
     if broker_answers(uri):
         yield uri, f"{without_password(uri)} (already running)"
         return
@@ -341,15 +342,17 @@ def rabbitmq(var: Path, log_dir: Path, stop: threading.Event):
         def answers():
             if not process.running():
                 report_death(process)
-                raise Failure("the private RabbitMQ could not start")
+                raise Failure("the private RabbitMQ could not start (if an earlier one is still "
+                              f"up: rabbitmqctl -n {RABBITMQ_NODE} stop)")
             return broker_answers(private_uri)
 
         wait_until(answers, stop, RABBITMQ_START_TIMEOUT_SECONDS, "RabbitMQ")
         yield private_uri, f"{without_password(private_uri)} (private node {RABBITMQ_NODE}, " \
                            f"stopped on exit; log {process.log_path})"
     finally:
-        subprocess.run([ctl, "-n", RABBITMQ_NODE, "stop"], env=env, capture_output=True,
-                       timeout=60, check=False)
+        with contextlib.suppress(subprocess.TimeoutExpired):   # then SIGTERM stops it
+            subprocess.run([ctl, "-n", RABBITMQ_NODE, "stop"], env=env, capture_output=True,
+                           timeout=60, check=False)
         stop_processes([process])
 
 
@@ -378,7 +381,7 @@ def banner(services: list[Service], processes: dict[str, Process], broker: str, 
         *rows,
         "",
         f"  RabbitMQ:  {broker}",
-        f"  Data:      {display_path(var)}/ (SQLite event stores; delete the folder to start afresh)",
+        f"  Data:      {display_path(var)}/ (SQLite event stores; delete it to start afresh)",
         "  OTP codes: in identity's log (OTP_SENDER=log)",
         f"  {admin}",
         "",
@@ -428,7 +431,7 @@ def launch(options, stop: threading.Event, cleanup: contextlib.ExitStack) -> int
     cleanup.callback(fleet.stop)
     for service in services:
         fleet.start(service.name, [sys.executable, "-m", "kit.runner", service.path],
-                    service_env(service, services, amqp_uri, var, service_secrets))
+                    service_env(service, services[0].target, amqp_uri, var, service_secrets))
     for service in services:
         wait_serving(service, fleet.processes[service.name], stop)
     for name, argv in extra_commands({s.name: s.target for s in services}):

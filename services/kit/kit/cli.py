@@ -77,7 +77,6 @@ class Identity:
     """The identity service, called anonymously or as the signed-in person."""
 
     def __init__(self, target: str, sessions: SessionFile):
-        self.target = target
         self.channel = channel(target)
         self.stub = identity_pb2_grpc.IdentityStub(self.channel)
         self.sessions = sessions
@@ -126,7 +125,7 @@ class Identity:
 
 # Human-readable output -------------------------------------------------------------------
 def is_role_grant(field) -> bool:
-    return field.message_type is not None and field.message_type.full_name == "smartcity.identity.v1.RoleGrant"
+    return field.message_type == pb.RoleGrant.DESCRIPTOR
 
 
 def inline(message) -> str:
@@ -148,8 +147,6 @@ def value_text(field, value) -> str:
 
 def table(messages) -> str:
     """Messages of one type as aligned columns, the fields any of them has."""
-    if not messages:
-        return "(none)"
     present = {field.name for message in messages for field, _ in message.ListFields()}
     fields = [field for field in messages[0].DESCRIPTOR.fields if field.name in present]
     rows = [[f.name for f in fields]] + [[value_text(f, getattr(m, f.name)) for f in fields]
