@@ -1,5 +1,6 @@
 """What the service benchmarks share: a throw-away PostgreSQL database and
-RabbitMQ vhost, identity processes configured against them, and percentiles.
+RabbitMQ vhost, identity processes configured against them, grpcio client
+threads that time their calls, and percentiles.
 """
 import collections
 import contextlib
@@ -89,6 +90,12 @@ class Load:
     def per_second(self) -> float:
         return len(self.times) / self.elapsed
 
+    @property
+    def failure_note(self) -> str:
+        if not self.failures:
+            return ""
+        return f", {sum(self.failures.values())} failed {dict(self.failures)}"
+
 
 def run_clients(target: str, clients: int, calls: int, call, warm_up: int = 0) -> Load:
     """Identity clients in threads, each on its own connection, making `calls`
@@ -145,6 +152,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def latency_summary(seconds: list[float]) -> str:
+    if not seconds:
+        return "no call succeeded"
     millis = sorted(value * 1e3 for value in seconds)
     return (f"p50 {percentile(millis, 0.50):.2f} ms, p90 {percentile(millis, 0.90):.2f} ms, "
             f"p99 {percentile(millis, 0.99):.2f} ms, max {millis[-1]:.2f} ms")

@@ -24,7 +24,7 @@ from smartcity.identity.v1 import identity_pb2 as pb
 
 TARGET_P50_MS = 3.0
 WARM_UP_CALLS = 200
-CALL_TIMEOUT_SECONDS = 5   # sent as grpc-timeout: the server's deadline watcher runs, as in production
+CALL_TIMEOUT_SECONDS = 5   # sent as grpc-timeout: the server watches the deadline, as in production
 UNPATCHED_RUNNER = os.path.join(ROOT, "bench", "_unpatched_runner.py")
 REQUEST = pb.GetPublicKeysRequest()
 
@@ -47,9 +47,8 @@ def get_public_keys(stub, _number):
 
 
 def report(label: str, load: Load) -> None:
-    failed = f", {sum(load.failures.values())} failed {dict(load.failures)}" if load.failures else ""
     print(f"{label:<52} {len(load.times):>5} calls, {load.per_second:>7,.0f} calls/s, "
-          f"{latency_summary(load.times)}{failed}")
+          f"{latency_summary(load.times)}{load.failure_note}")
 
 
 def measure(service, label: str, calls: int, clients: int, concurrent_calls: int) -> float:
@@ -75,7 +74,7 @@ def main() -> None:
     if args.quick:
         args.calls, args.baseline_calls, args.concurrent_calls = 300, 100, 800
 
-    print(f"identity GetPublicKeys over loopback ({os.cpu_count()} cores shared by client and server)")
+    print(f"identity GetPublicKeys over loopback, {os.cpu_count()} cores for client and server")
     with infrastructure() as infra:
         patched = harness.ServiceProcess(IDENTITY, infra.identity_env("identity_patched"),
                                          infra.log_path("identity-patched"))

@@ -4,6 +4,8 @@ import functools
 import hashlib
 import logging
 
+from eventlet import tpool
+
 from identity.application import IdentityApplication
 from identity.otp import sender_from_settings
 from kit import settings
@@ -41,7 +43,8 @@ def machine_credentials() -> dict[str, str]:
 
 def build_application(env) -> IdentityApplication:
     app = IdentityApplication(env, units=AdministrativeUnits.load(), keyring=signing_keys(),
-                              otp_sender=sender_from_settings(), index_key=index_key())
+                              otp_sender=sender_from_settings(), index_key=index_key(),
+                              offload=tpool.execute)
     for name, secret_hash in machine_credentials().items():
         app.provision_service_machine(name, secret_hash)
     return app

@@ -57,7 +57,7 @@ def persistence_env(service: str) -> dict:
             POSTGRES_POOL_SIZE=settings.get("EVENT_STORE_POOL_SIZE"),
             POSTGRES_MAX_OVERFLOW="10",
             POSTGRES_CONNECT_TIMEOUT="10",
-            POSTGRES_PRE_PING="y",
+            POSTGRES_PRE_PING="n",   # a round trip per checkout; dead connections are retried
             APPLICATION_RECORDER_TOPIC="kit.eventstore:PostgresRecorder",
         )
         ensure_schema(env)

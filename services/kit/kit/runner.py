@@ -6,6 +6,8 @@ JSON logs, then hands over to nameko's runner, which stops gracefully on
 SIGTERM and Ctrl-C: in-flight requests finish, consumers stop taking
 messages, unacknowledged messages return to RabbitMQ.
 """
+import gc
+import importlib
 import os
 import sys
 import warnings
@@ -42,6 +44,11 @@ def main(argv=None):
     os.environ.setdefault("SERVICE_NAME", service_name)
     config.setup(nameko_config())
     logs.configure(service_name)
+    # Import-time objects never die: keeping them out of the collector's
+    # generations removes ~30 ms full-collection pauses under load.
+    importlib.import_module(service_path.split(":")[0])
+    gc.collect()
+    gc.freeze()
     run([service_path])
 
 
