@@ -11,19 +11,20 @@ GENPROTO := services/kit/genproto
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv protos run test test-unit bench cli lock clean
+.PHONY: help venv protos docs run test test-unit bench cli lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 venv: $(VENV)/.installed ## Create the virtualenv and install the pinned dependencies
+	@# import roots are refreshed every time: a new service folder needs no reinstall
+	@printf '%s\n' $(abspath $(IMPORT_ROOTS)) > $$($(PY) -c 'import site; print(site.getsitepackages()[0])')/smartcity.pth
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
-	@printf '%s\n' $(abspath $(IMPORT_ROOTS)) > $$($(PY) -c 'import site; print(site.getsitepackages()[0])')/smartcity.pth
 	@printf '#!/bin/sh\nexec %s -m kit.cli "$$@"\n' $(abspath $(PY)) > $(VENV)/bin/smartcity && chmod +x $(VENV)/bin/smartcity
 	touch $@
 
@@ -31,6 +32,9 @@ protos: venv ## Generate Python code from protos/ (committed; a test fails when 
 	rm -rf $(GENPROTO) && mkdir -p $(GENPROTO)
 	$(PY) -m grpc_tools.protoc -I protos --python_out=$(GENPROTO) --pyi_out=$(GENPROTO) \
 		--grpc_python_out=$(GENPROTO) $(PROTOS)
+
+docs: venv ## Regenerate the settings table in docs/configuration.md from kit/settings.py
+	$(PY) -m kit.settings docs/configuration.md
 
 run: venv ## Start every service on embedded defaults (SQLite) with a local RabbitMQ; Ctrl-C stops
 	$(PY) deploy/local/run.py

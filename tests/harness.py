@@ -100,13 +100,21 @@ class ServiceProcess:
     def target(self):
         return f"127.0.0.1:{self.port}"
 
-    def start(self, wait=True):
+    def start(self, wait=True, attempts=3):
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kit.runner", self.service_path], cwd=self.cwd,
             env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
         if wait:
-            self.wait_healthy()
+            try:
+                self.wait_healthy()
+            except AssertionError:
+                if attempts <= 1 or "Address already in use" not in self.log_tail():
+                    raise
+                # another process took the free port between choosing and binding it
+                self.port = free_port()
+                self.env["GRPC_PORT"] = str(self.port)
+                return self.start(wait, attempts - 1)
         return self
 
     def wait_healthy(self, timeout=30.0):

@@ -6,7 +6,7 @@ import re
 
 from grpc_tools import protoc
 
-from kit.settings import SETTINGS
+from kit.settings import SETTINGS, markdown_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GENPROTO = os.path.join(ROOT, "services", "kit", "genproto")
@@ -38,5 +38,7 @@ def test_generated_code_is_up_to_date(tmp_path):
 
 def test_configuration_doc_lists_exactly_the_settings():
     with open(os.path.join(ROOT, "docs", "configuration.md"), encoding="utf-8") as doc:
-        documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", doc.read(), re.MULTILINE))
+        text = doc.read()
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", text, re.MULTILINE))
     assert documented == {s.name for s in SETTINGS}
+    assert markdown_table() in text, "run `make docs`"

@@ -39,6 +39,8 @@ def configure(service):
     # h2 and kombu are chatty at INFO about routine connection churn
     for noisy in ("nameko_grpc", "h2", "kombu", "amqp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # nameko logs a refused request (a domain error) at WARNING with a traceback
+    logging.getLogger("nameko.containers").setLevel(logging.ERROR)
 
 
 def fields(**values):

@@ -47,12 +47,18 @@ def as_grpc_error(exc_info) -> GrpcError:
         return exc
     if isinstance(exc, errors.DomainError):
         return grpc_error(exc)
-    log.error("unexpected error in RPC", exc_info=exc_info)
     return GrpcError(code=StatusCode.INTERNAL, message="internal error")
 
 
 class RpcEntrypoint(Grpc):
-    """nameko-grpc's entrypoint, answering domain errors with their status."""
+    """nameko-grpc's entrypoint, answering domain errors with their status.
+
+    Domain errors are expected answers, not faults: nameko logs them at
+    WARNING (hidden by kit.logs); anything else it logs at ERROR.
+    """
+
+    def __init__(self, stub, expected_exceptions=(errors.DomainError,), **kwargs):
+        super().__init__(stub, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_result(self, response_stream, worker_ctx, result, exc_info):
         if exc_info is not None:
@@ -67,7 +73,9 @@ class RpcEntrypoint(Grpc):
         """Ends a failing server stream with its status, after what it yielded."""
         try:
             yield from messages
-        except Exception:
+        except Exception as exc:
+            if not isinstance(exc, errors.DomainError):
+                log.error("server stream failed", exc_info=True)
             # close() queues the error behind the messages already queued
             response_stream.close(as_grpc_error(sys.exc_info()))
 

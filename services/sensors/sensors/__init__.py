@@ -1,0 +1,1 @@
+"""The sensors service: stations and cameras, readings, rules."""
