@@ -235,3 +235,18 @@ def test_organisation_cannot_be_verified_twice():
     organisation.verify("official")
     with pytest.raises(FailedPrecondition):
         organisation.verify("official")
+
+
+def test_configured_service_machines_may_hold_roles(app):
+    from kit.auth import hash_secret
+
+    app.provision_service_machine("fleet-loader", hash_secret("s3cret"), ["ioc_operator"])
+    token = app.issue_machine_token("fleet-loader", "s3cret").access_token
+    machine = TokenVerifier(lambda: app.keyring.public_jwks(), clock=app.clock).verify(token)
+    assert machine.has_role(Role.IOC_OPERATOR.value) and machine.has_role(Role.MACHINE.value)
+    app.provision_service_machine("fleet-loader", hash_secret("s3cret"), [])     # reconfigured
+    token = app.issue_machine_token("fleet-loader", "s3cret").access_token
+    assert not TokenVerifier(lambda: app.keyring.public_jwks(), clock=app.clock).verify(
+        token).has_role(Role.IOC_OPERATOR.value)
+    with pytest.raises(InvalidArgument):
+        app.provision_service_machine("sneaky", hash_secret("x"), ["citizen"])

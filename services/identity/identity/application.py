@@ -422,20 +422,25 @@ class IdentityApplication(EventSourcedApplication):
             raise InvalidArgument(f"must be one of {', '.join(MACHINE_KINDS)}", field="kind")
         secret = new_secret()
         machine = Machine(machine_id=uuid.uuid4(), name=name, kind=kind,
-                          secret_hash=hash_secret(secret), registered_by=caller.subject)
+                          secret_hash=hash_secret(secret), registered_by=caller.subject, roles=[])
         self.save(machine)
         return str(machine.id), secret
 
     @retry_on_conflict
-    def provision_service_machine(self, name: str, secret_hash: str):
+    def provision_service_machine(self, name: str, secret_hash: str, roles=()):
         """Creates or updates a service's machine from MACHINE_CREDENTIALS."""
+        roles = sorted(roles)
+        wrong = [role for role in roles if role not in GRANTABLE_ROLES]
+        if wrong:
+            raise InvalidArgument(f"machine {name}: roles {wrong} cannot be given",
+                                  field="MACHINE_CREDENTIALS")
         machine_id = service_machine_id(name)
         try:
             machine = self.repository.get(machine_id)
-            machine.change_secret(secret_hash)
+            machine.reconfigure(secret_hash, roles)
         except AggregateNotFoundError:
             machine = Machine(machine_id=machine_id, name=name, kind="service",
-                              secret_hash=secret_hash, registered_by="configuration")
+                              secret_hash=secret_hash, registered_by="configuration", roles=roles)
         self.save(machine)
 
     def issue_machine_token(self, client_id: str, client_secret: str) -> Session:
@@ -452,8 +457,9 @@ class IdentityApplication(EventSourcedApplication):
         if not isinstance(machine, Machine) or not secret_matches(machine.secret_hash,
                                                                    client_secret):
             raise Unauthenticated("unknown machine or wrong secret")
-        principal = Principal(subject=client_id, kind=Kind.MACHINE.value,
-                              roles=(RoleGrant(Role.MACHINE.value, agency=machine.kind),))
+        roles = (RoleGrant(Role.MACHINE.value, agency=machine.kind),
+                 *(RoleGrant(role) for role in machine.roles))
+        principal = Principal(subject=client_id, kind=Kind.MACHINE.value, roles=roles)
         token = issue_access_token(self.keyring, principal, ttl_seconds=self.access_ttl,
                                    now=self.clock())
         return Session(access_token=token, expires_in_seconds=self.access_ttl,

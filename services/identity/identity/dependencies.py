@@ -35,16 +35,21 @@ def index_key() -> bytes:
     return DEVELOPMENT_INDEX_KEY
 
 
-def machine_credentials() -> dict[str, str]:
-    """MACHINE_CREDENTIALS: "reports=<sha256 hex>,alerts=<sha256 hex>"."""
-    pairs = [item.split("=", 1) for item in settings.get("MACHINE_CREDENTIALS").split(",") if item]
-    return {name.strip(): secret_hash.strip() for name, secret_hash in pairs}
+def machine_credentials() -> dict[str, tuple[str, list[str]]]:
+    """MACHINE_CREDENTIALS: "reports=<sha256 hex>,fleet-loader=<sha256 hex>+ioc_operator"."""
+    machines = {}
+    for item in settings.get("MACHINE_CREDENTIALS").split(","):
+        if item.strip():
+            name, _, credential = item.partition("=")
+            secret_hash, *roles = credential.strip().split("+")
+            machines[name.strip()] = (secret_hash, roles)
+    return machines
 
 
 def build_application(env) -> IdentityApplication:
     app = IdentityApplication(env, units=AdministrativeUnits.load(), keyring=signing_keys(),
                               otp_sender=sender_from_settings(), index_key=index_key(),
                               offload=tpool.execute)
-    for name, secret_hash in machine_credentials().items():
-        app.provision_service_machine(name, secret_hash)
+    for name, (secret_hash, roles) in machine_credentials().items():
+        app.provision_service_machine(name, secret_hash, roles)
     return app

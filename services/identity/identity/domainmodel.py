@@ -309,24 +309,29 @@ MACHINE_KINDS = ("gateway", "service")
 
 
 class Machine(Aggregate):
-    """A sensor gateway or a service, signing in with a client secret."""
+    """A sensor gateway or a service, signing in with a client secret.
+
+    Configured service machines may also hold person-like roles (e.g. the
+    local fleet loader is an IOC operator); registered gateways hold none.
+    """
 
     @staticmethod
-    def create_id(machine_id: UUID, name: str, kind: str, secret_hash: str,
-                  registered_by: str) -> UUID:
+    def create_id(machine_id: UUID) -> UUID:
         return machine_id
 
     @event("Registered")
     def __init__(self, machine_id: UUID, name: str, kind: str, secret_hash: str,
-                 registered_by: str):
+                 registered_by: str, roles: list):
         self.name = name
         self.kind = kind
         self.secret_hash = secret_hash
+        self.roles = roles
 
-    def change_secret(self, secret_hash: str):
-        if secret_hash != self.secret_hash:
-            self._secret_changed(secret_hash=secret_hash)
+    def reconfigure(self, secret_hash: str, roles: list):
+        if (secret_hash, roles) != (self.secret_hash, self.roles):
+            self._reconfigured(secret_hash=secret_hash, roles=roles)
 
-    @event("SecretChanged")
-    def _secret_changed(self, secret_hash: str):
+    @event("Reconfigured")
+    def _reconfigured(self, secret_hash: str, roles: list):
         self.secret_hash = secret_hash
+        self.roles = roles

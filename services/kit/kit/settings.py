@@ -62,7 +62,8 @@ SETTINGS = (
     Setting("SIGNIN_MAX_FAILURES", "5", "Failed sign-ins before lock-out.", services=("identity",)),
     Setting("SIGNIN_LOCKOUT_SECONDS", "900", "Lock-out duration.", services=("identity",)),
     Setting("MACHINE_CREDENTIALS", "",
-            "Service machines: name=sha256(secret) pairs, comma-separated.",
+            "Service machines: name=sha256(secret) pairs, comma-separated; "
+            "`+role` suffixes give a machine roles (e.g. +ioc_operator).",
             secret=True, services=("identity",)),
     Setting("BOOTSTRAP_ADMIN_PHONE", "",
             "The first person with this phone to confirm it becomes administrator "
