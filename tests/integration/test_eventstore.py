@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 import harness
 from kit.eventstore import EventSourcedApplication, persistence_env, retry_on_conflict
+from kit.projections import Projection, ReadModel
 
 
 class Counter(Aggregate):
@@ -99,3 +100,25 @@ def test_events_are_encrypted_at_rest_when_a_key_is_set(monkeypatch, postgres_db
     assert states and all(b"0912345678" not in s and "Nguyễn".encode() not in s for s in states)
     assert app.repository.get(app.recorder.select_notifications(1, 1)[0].originator_id).label \
         == "Nguyễn Văn An 0912345678"
+
+
+def test_a_projection_tracks_its_position_and_rebuilds_the_same(monkeypatch, store_url):
+    app = application(monkeypatch, store_url)
+    model = ReadModel(app, LabelsProjection())
+    for label in ("a", "b", "c"):
+        app.save(Counter(label=label))
+    assert model.catch_up() == 3 and model.catch_up() == 0      # nothing applied twice
+    before = model.query("SELECT label FROM {schema}.labels ORDER BY label")
+    model.rebuild()
+    assert model.query("SELECT label FROM {schema}.labels ORDER BY label") == before
+    assert [row["label"] for row in before] == ["a", "b", "c"]
+
+
+class LabelsProjection(Projection):
+    name = "labels"
+    tables = ("CREATE TABLE IF NOT EXISTS {schema}.labels (label TEXT PRIMARY KEY)",)
+    drop = ("DROP TABLE IF EXISTS {schema}.labels",)
+
+    def process(self, sql, domain_event):
+        if isinstance(domain_event, Counter.Created):
+            sql.execute("INSERT INTO {schema}.labels (label) VALUES (%s)", (domain_event.label,))

@@ -4,37 +4,44 @@ from nameko.extensions import DependencyProvider
 from kit import context
 from kit.eventstore import persistence_env
 from kit.messaging import confirming_publisher
-from kit.outbox import OutboxRelay, leader_lock_for
+from kit.outbox import TRACKING_NAME, OutboxRelay, leader_lock_for
+from kit.projections import ProjectionRunner
 
 
 class EventStore(DependencyProvider):
     """The service's event-sourced application, one per process.
 
     `build(env)` constructs the application from its persistence environment.
-    With `translate`, the process also runs the outbox relay for it (active
-    on one replica at a time).
+    With `translate`, the process also runs the outbox relay for it, and a
+    runner for each of the application's read models (each active on one
+    replica at a time).
     """
 
     def __init__(self, build, translate=None):
         self.build = build
         self.translate = translate
-        self.relay = None
+        self.followers = []
 
     def setup(self):
         service = self.container.service_name
         env = persistence_env(service)
         self.app = self.build(env)
         if self.translate:
-            self.relay = OutboxRelay(self.app, service, self.translate,
-                                     confirming_publisher(service), leader_lock_for(env, service))
+            self.followers.append(OutboxRelay(
+                self.app, service, self.translate, confirming_publisher(service),
+                leader_lock_for(env, TRACKING_NAME)))
+        for read_model in self.app.read_models:
+            lock = leader_lock_for(env, f"projection-{read_model.projection.name}")
+            self.followers.append(ProjectionRunner(read_model, lock))
 
     def start(self):
-        if self.relay:
-            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+        for follower in self.followers:
+            self.container.spawn_managed_thread(follower.run,
+                                                identifier=type(follower).__name__)
 
     def stop(self):
-        if self.relay:
-            self.relay.stop()
+        for follower in self.followers:
+            follower.stop()
         self.app.close()
 
     def kill(self):

@@ -168,7 +168,8 @@ class EventSourcedApplication(Application):
             interval = settings.get_int("SNAPSHOT_INTERVAL")
             self.snapshotting_intervals = {cls: interval for cls in self.snapshotted}
         super().__init__(env)
-        self.on_saved = []   # callbacks run after events are recorded (wakes the relay)
+        self.on_saved = []       # callbacks run after events are recorded (wake the followers)
+        self.read_models = []    # kit.projections.ReadModel instances the service keeps
 
     def _record(self, processing_event):
         cid = context.correlation_id()

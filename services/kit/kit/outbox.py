@@ -27,7 +27,7 @@ TRACKING_NAME = "outbox-relay"
 
 
 class PostgresLeaderLock:
-    """A session-level advisory lock on a dedicated connection."""
+    """A session-level advisory lock on a dedicated connection, named per task."""
 
     def __init__(self, env: dict, name: str):
         self.conninfo = postgres_conninfo(env)
@@ -89,10 +89,11 @@ class FileLeaderLock:
             self.fd = None
 
 
-def leader_lock_for(env: dict, service: str):
+def leader_lock_for(env: dict, task: str):
+    """The lock that lets one replica run `task` (the relay, a projection)."""
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
-        return PostgresLeaderLock(env, TRACKING_NAME)
-    return FileLeaderLock(env["SQLITE_DBNAME"] + ".relay.lock")
+        return PostgresLeaderLock(env, task)
+    return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{task}.lock")
 
 
 class OutboxRelay:
