@@ -45,6 +45,8 @@ class StandInSensorsServer(sensors_pb2_grpc.SensorsServicer):
         self.acked_seq = 0
         self.replayed = 0          # readings sent again at or below the position
         self.tokens: list[str] = []
+        self.silent = False        # takes batches and never answers, like a dead connection
+        self.streams = 0
         self.lock = threading.Lock()
         self.generation = 0
         self.server = None
@@ -80,10 +82,13 @@ class StandInSensorsServer(sensors_pb2_grpc.SensorsServicer):
     def Ingest(self, request_iterator, context):
         self.authenticate(context)
         generation = self.generation
+        self.streams += 1
         for batch in request_iterator:
             with self.lock:
                 if generation != self.generation:
                     return
+                if self.silent:
+                    continue
                 fresh = [r for r in batch.readings if r.seq > self.acked_seq]
                 self.replayed += len(batch.readings) - len(fresh)
                 self.stored.update((r.seq, r) for r in fresh)
@@ -219,17 +224,37 @@ def test_a_fresh_spool_numbers_after_the_services_position(tmp_path):
     server.stop()
 
 
+def test_a_stream_whose_acks_stop_coming_is_abandoned_and_resumed(tmp_path):
+    server = StandInSensorsServer().start()
+    server.silent = True
+    spool = Spool(str(tmp_path / "spool.db"))
+    spool.append(CitySimulator(fleet_definition(2, 1), seed=5, start=JULY).step())
+    sender = Sender(spool, server.target, FixedToken(), **FAST, ack_timeout=1.0,
+                    backoff=Backoff(first=0.05, cap=0.5))
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop,))
+    thread.start()
+    harness.wait_for(lambda: server.streams >= 2, message="a second stream")
+    server.silent = False
+    wait_acked(server, spool.last_seq)
+    stop.set()
+    thread.join(10)
+    assert sorted(server.stored) == list(range(1, spool.last_seq + 1))
+    spool.close()
+    server.stop()
+
+
 # The command line, with a real identity service -------------------------------------------
 def start_gateway_process(tmp_path, sensors_target, identity_target):
     env = {**os.environ, "GATEWAY_CLIENT_SECRET": GATEWAY_SECRET, "LOG_LEVEL": "INFO"}
-    log = open(tmp_path / "gateway.log", "ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway", "simulate", "--sensors-target", sensors_target,
-         "--identity-target", identity_target, "--client-id", GATEWAY_ID, "--stations", "3",
-         "--cameras", "2", "--speed", "3600", "--start", JULY.isoformat(), "--spool",
-         str(tmp_path / "spool.db"), "--flush-seconds", "0.05", "--batch-size", "200",
-         "--fault", "tn-aq-002:stuck:30:60"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(tmp_path / "gateway.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "simulate", "--sensors-target", sensors_target,
+             "--identity-target", identity_target, "--client-id", GATEWAY_ID, "--stations", "3",
+             "--cameras", "2", "--speed", "3600", "--start", JULY.isoformat(), "--spool",
+             str(tmp_path / "spool.db"), "--flush-seconds", "0.05", "--batch-size", "200",
+             "--fault", "tn-aq-002:stuck:30:60"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def test_the_gateway_process_survives_restarts_of_itself_identity_and_the_service(
@@ -254,7 +279,8 @@ def test_the_gateway_process_survives_restarts_of_itself_identity_and_the_servic
         wait_acked(server, server.acked_seq + 3000, timeout=60)
     finally:
         gateway.send_signal(signal.SIGTERM)
-        assert gateway.wait(20) == 0
+        status = gateway.wait(20)
+    assert status == 0                    # a clean shutdown
     spool = Spool(str(tmp_path / "spool.db"))
     assert spool.count() == 0 or spool.pending(0, 1)[0].seq == server.acked_seq + 1
     assert sorted(server.stored) == list(range(1, server.acked_seq + 1))
