@@ -9,7 +9,10 @@ from kit.context import CORRELATION_HEADER
 
 
 def channel(target: str) -> grpc.Channel:
-    return grpc.insecure_channel(target, options=[("grpc.enable_retries", 1)])
+    # grpcio's default reconnect back-off grows to 120 s: a service back after
+    # a long outage would wait up to that long to be used again.
+    return grpc.insecure_channel(target, options=[("grpc.enable_retries", 1),
+                                                  ("grpc.max_reconnect_backoff_ms", 5000)])
 
 
 def metadata(token: str | None = None, correlation_id: str | None = None):
