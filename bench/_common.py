@@ -35,18 +35,24 @@ class Infrastructure:
     def store_url(self, schema: str) -> str:
         return f"{harness.POSTGRES_ADMIN_URL}/{self.database}?schema={schema}"
 
-    def identity_env(self, schema: str, **overrides) -> dict:
-        """An identity process's settings, like the test fixtures', on its own schema."""
+    def service_env(self, schema: str, **overrides) -> dict:
+        """What every service process needs: a free port, the vhost and its own schema."""
         env = {
             "GRPC_PORT": str(harness.free_port()),
             "AMQP_URI": self.amqp_uri,
             "EVENT_STORE_URL": self.store_url(schema),
+        }
+        env.update(overrides)
+        return env
+
+    def identity_env(self, schema: str, **overrides) -> dict:
+        """An identity process's settings, like the test fixtures', on its own schema."""
+        identity = {
             "OTP_SENDER": "file",
             "OTP_OUTBOX_FILE": os.path.join(self.scratch, "otp-outbox.jsonl"),
             "JWT_SIGNING_KEYS_FILE": os.path.join(self.scratch, "signing-keys.json"),
         }
-        env.update(overrides)
-        return env
+        return self.service_env(schema, **{**identity, **overrides})
 
     def log_path(self, name: str) -> str:
         return os.path.join(self.scratch, f"{name}.log")
@@ -157,3 +163,44 @@ def latency_summary(seconds: list[float]) -> str:
     millis = sorted(value * 1e3 for value in seconds)
     return (f"p50 {percentile(millis, 0.50):.2f} ms, p90 {percentile(millis, 0.90):.2f} ms, "
             f"p99 {percentile(millis, 0.99):.2f} ms, max {millis[-1]:.2f} ms")
+
+
+# Linux process figures -----------------------------------------------------------
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process now (VmRSS), MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for entry in status:
+            if entry.startswith("VmRSS:"):
+                return int(entry.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process (all its threads) has used, user and system."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()   # after the command, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def pids_of(command: str, title_part: str = "") -> list[int]:
+    """Processes whose command name (/proc/<pid>/comm) is `command` and whose
+    command line holds `title_part`: PostgreSQL puts the database a backend
+    serves in its process title."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/comm") as comm, open(f"/proc/{entry}/cmdline") as title:
+                    if comm.read().strip() == command and title_part in title.read():
+                        pids.append(int(entry))
+    return pids
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core together has spent busy since boot."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS   # guest time is within user

@@ -26,7 +26,7 @@ UNIT_ALIASES = {"ug/m3": "µg/m³", "µg/m3": "µg/m³", "ug/m³": "µg/m³", "d
 OPERATORS = (Role.IOC_OPERATOR, Role.ADMINISTRATOR)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawReading:
     seq: int
     sensor_id: str
@@ -44,6 +44,7 @@ class IngestResult:
     accepted: int = 0
     rejected: dict = field(default_factory=dict)
     points: list = field(default_factory=list)
+    calibrated: bool = False    # some accepted value differs from what the gateway sent
 
 
 class Registry:
@@ -184,27 +185,31 @@ class SensorsApplication(EventSourcedApplication):
     def ingest_position(self, gateway_id: str) -> int:
         return (self.positions.get(gateway_id) or {}).get("acked_seq", 0)
 
-    def ingest(self, gateway_id: str, readings) -> IngestResult:
+    def ingest(self, gateway_id: str, readings, acked: int | None = None) -> IngestResult:
         """Stores a batch durably and returns what the gateway may forget.
 
         Readings at or below the gateway's acknowledged sequence were stored
         before (a replay after a disconnect): they are skipped, not counted.
+        A stream passes the position it was last told (`acked`), saving a
+        read per batch; a new stream reads it from the store.
         """
         lock = self.gateway_locks.setdefault(gateway_id, threading.Lock())
         with lock:
-            acked = self.ingest_position(gateway_id)
+            if acked is None:
+                acked = self.ingest_position(gateway_id)
             fresh = [r for r in readings if r.seq > acked]
             result = IngestResult(gateway_id, max([acked] + [r.seq for r in fresh]))
             if not fresh:
                 return result
             sensors = self.registry.current(max_age_seconds=2.0)
             rejected = Counter()
+            now_ns = int(self.clock() * 10 ** 9)
             for reading in fresh:
-                reason = self.rejection(gateway_id, reading, sensors)
+                reason = self.rejection(gateway_id, reading, sensors, now_ns)
                 if reason:
                     rejected[reason] += 1
                 else:
-                    result.points.append(self.point(reading, sensors[reading.sensor_id]))
+                    result.points.append(self.point(reading, sensors[reading.sensor_id], result))
             if result.points:
                 self.store.write(result.points)    # in InfluxDB or the spool: durable
             result.accepted, result.rejected = len(result.points), dict(rejected)
@@ -212,7 +217,7 @@ class SensorsApplication(EventSourcedApplication):
         self.apply_rules(result.points, sensors)
         return result
 
-    def rejection(self, gateway_id, reading, sensors) -> str:
+    def rejection(self, gateway_id, reading, sensors, now_ns) -> str:
         sensor = sensors.get(reading.sensor_id)
         if sensor is None:
             return "unknown_sensor"
@@ -229,7 +234,6 @@ class SensorsApplication(EventSourcedApplication):
             return "out_of_range"
         if (reading.label or kind.labels) and reading.label not in kind.labels:
             return "bad_label"
-        now_ns = int(self.clock() * 10 ** 9)
         if reading.time_ns > now_ns + self.max_future_ns:
             return "too_far_in_future"
         if reading.time_ns < now_ns - self.max_age_ns:
@@ -237,8 +241,10 @@ class SensorsApplication(EventSourcedApplication):
         return ""
 
     @staticmethod
-    def point(reading, sensor) -> Point:
+    def point(reading, sensor, result) -> Point:
         offset = sensor.calibration_offsets.get(reading.kind, 0.0)
+        if offset:
+            result.calibrated = True
         return Point(sensor_id=reading.sensor_id, kind=reading.kind, value=reading.value + offset,
                      time_ns=reading.time_ns, unit_code=sensor.unit_code, label=reading.label)
 

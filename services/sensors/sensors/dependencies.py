@@ -1,10 +1,12 @@
 """Builds the sensors application from configuration."""
+from eventlet import tpool
+
 from kit.adminunits import AdministrativeUnits
 from sensors.application import SensorsApplication
 from sensors.rules import load_rules
 from sensors.timeseries import store_from_settings
 
 
-def build_application(env) -> SensorsApplication:
-    return SensorsApplication(env, units=AdministrativeUnits.load(), store=store_from_settings(),
+def build_application(env, container=None) -> SensorsApplication:
+    return SensorsApplication(env, units=AdministrativeUnits.load(), store=store_from_settings(offload=tpool.execute),
                               rules=load_rules())

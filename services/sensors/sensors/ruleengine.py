@@ -17,6 +17,9 @@ class RuleEngine:
     def __init__(self, threshold_rules, state_table, clock):
         self.threshold_rules = threshold_rules
         self.rules_by_name = {rule.name: rule for rule in threshold_rules}
+        self.rules_by_kind: dict[str, list] = {}
+        for rule in threshold_rules:
+            self.rules_by_kind.setdefault(rule.kind, []).append(rule)
         self.table = state_table
         self.clock = clock
         self.air: dict[str, StationAirQuality] = {}
@@ -31,11 +34,12 @@ class RuleEngine:
     # Readings -------------------------------------------------------------------
     def observe(self, points, sensors) -> list:
         arrived = self.clock()   # silence is judged by arrival: skewed clocks and backfills lie
+        for sensor_id in {point.sensor_id for point in points}:
+            self.offline.seen(sensor_id, arrived, sensors[sensor_id].family)
+        self.dirty.add("offline")
         decisions = []
         for point in points:
-            self.offline.seen(point.sensor_id, arrived, sensors[point.sensor_id].family)
             decisions += self.observe_point(point, point.time_ns / 1e9)
-        self.dirty.add("offline")
         return decisions
 
     def observe_point(self, point, t) -> list:
@@ -60,7 +64,7 @@ class RuleEngine:
 
     def threshold_changes(self, sensor_id, kind, value, t):
         decisions = []
-        for rule in self.threshold_rules:
+        for rule in self.rules_by_kind.get(kind, ()):
             if rule.applies_to(sensor_id, kind):
                 tracker = self.thresholds.setdefault((sensor_id, rule.name),
                                                      rules.ThresholdTracker(rule))

@@ -56,10 +56,13 @@ class SensorsService(HealthMixin):
         return self.acknowledge(gateway_id, batches)
 
     def acknowledge(self, gateway_id, batches):
+        acked = None   # read from the store for the stream's first batch only
         for batch in batches:
-            result = self.app.ingest(gateway_id, [schemas.raw_reading(r) for r in batch.readings])
+            result = self.app.ingest(gateway_id, [schemas.raw_reading(r) for r in batch.readings],
+                                     acked)
+            acked = result.acked_seq
             if result.points:
-                self.live.publish(schemas.live_batch(result.points))
+                self.live.publish(schemas.live_batch(batch, result))
             yield schemas.ack(result)
 
     @sensors_rpc

@@ -10,6 +10,8 @@ The code runs in eventlet-patched processes: only blocking I/O that eventlet
 makes green (urllib3 sockets) and short sqlite3 calls, and influxdb-client's
 synchronous write API only (its batching mode runs reactivex threads).
 """
+import functools
+import gzip
 import json
 import logging
 import math
@@ -32,7 +34,7 @@ from kit.logs import fields
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     sensor_id: str
     kind: str
@@ -103,6 +105,7 @@ _UNPORTABLE_TAG = re.compile(r"[\x00-\x1f\x7f]|\\(?:[\\,= ]|$)")
 QUERY_CHUNK = 200        # ids per query: keeps InfluxQL URLs and SQL IN lists short
 
 
+@functools.lru_cache(maxsize=65536)   # the same ids and codes recur in every batch
 def tag_value_problem(value: str) -> str:
     """Why `value` cannot be a sensor id, unit code or label; "" when it can."""
     if _UNPORTABLE_TAG.search(value):
@@ -169,13 +172,19 @@ _TAG_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 def line(point: Point) -> str:
     """The point in line protocol; tag keys in sorted order, as InfluxDB prefers."""
-    tags = f"kind={point.kind}"                       # a checked kind needs no escaping
-    if point.label:
-        tags += ",label=" + point.label.translate(_TAG_ESCAPES)
-    tags += ",sensor_id=" + point.sensor_id.translate(_TAG_ESCAPES)
-    if point.unit_code:
-        tags += ",unit_code=" + point.unit_code.translate(_TAG_ESCAPES)
-    return f"{MEASUREMENT},{tags} value={float(point.value)!r} {int(point.time_ns)}"
+    prefix = series_prefix(point.sensor_id, point.kind, point.unit_code, point.label)
+    return f"{prefix}{float(point.value)!r} {int(point.time_ns)}"
+
+
+@functools.lru_cache(maxsize=65536)   # a series' tags are the same in every batch
+def series_prefix(sensor_id: str, kind: str, unit_code: str, label: str) -> str:
+    tags = f"kind={kind}"                             # a checked kind needs no escaping
+    if label:
+        tags += ",label=" + label.translate(_TAG_ESCAPES)
+    tags += ",sensor_id=" + sensor_id.translate(_TAG_ESCAPES)
+    if unit_code:
+        tags += ",unit_code=" + unit_code.translate(_TAG_ESCAPES)
+    return f"{MEASUREMENT},{tags} value="
 
 
 def literal(text: str) -> str:
@@ -193,7 +202,11 @@ def refusal(status: int, body: str, action: str) -> Exception:
 
 
 class InfluxStore:
-    def __init__(self, url: str, token: str, org: str, bucket: str, database: str | None = None):
+    """`offload(fn, *args)` runs CPU-heavy work (gzip) off the caller's event
+    loop; zlib releases the GIL, so it overlaps the next batch's work."""
+
+    def __init__(self, url: str, token: str, org: str, bucket: str, database: str | None = None,
+                 offload=lambda work, *args: work(*args)):
         self.url = url.rstrip("/")
         self.bucket = bucket
         self.database = database or bucket
@@ -202,9 +215,19 @@ class InfluxStore:
         self.client = InfluxDBClient(url=self.url, token=token or None, org=org, enable_gzip=True,
                                      timeout=int(TIMEOUT_SECONDS * 1000), retries=RETRY,
                                      connection_pool_maxsize=pool_size)
+        self.client.api_client.configuration.update_request_body = self.gzipped
+        self.offload = offload
         self.writer = self.client.write_api(write_options=SYNCHRONOUS)
         self.http = urllib3.PoolManager(maxsize=pool_size, retries=RETRY, timeout=TIMEOUT_SECONDS)
         self.query_headers = {"Authorization": f"Token {token}"} if token else {}
+
+    def gzipped(self, path: str, body):
+        """influxdb-client's request body hook: level 1 gzip (its level 9
+        costs 15× the CPU for 13 % fewer bytes), computed off the event loop."""
+        if path != "/api/v2/write":
+            return body
+        data = body if isinstance(body, bytes) else body.encode()
+        return self.offload(gzip.compress, data, 1)
 
     def write(self, points: Sequence[Point]) -> None:
         check_points(points)
@@ -509,11 +532,11 @@ class SpoolingStore:
         self.spool.close()
 
 
-def store_from_settings() -> TimeSeriesStore:
+def store_from_settings(offload=lambda work, *args: work(*args)) -> TimeSeriesStore:
     """InfluxDB behind a spool when INFLUX_URL is set, else embedded SQLite."""
     if not settings.get("INFLUX_URL"):
         return EmbeddedStore(settings.get("SENSORS_READINGS_FILE"))
     influx = InfluxStore(settings.get("INFLUX_URL"), settings.get("INFLUX_TOKEN"),
                          settings.get("INFLUX_ORG"), settings.get("INFLUX_BUCKET"),
-                         settings.get("INFLUX_DATABASE") or None)
+                         settings.get("INFLUX_DATABASE") or None, offload=offload)
     return SpoolingStore(influx, Spool(settings.get("SENSORS_SPOOL_FILE")))
