@@ -1,8 +1,9 @@
 """`smartcity`: the command-line client for people (`.venv/bin/smartcity --help`).
 
-It talks to the identity service with grpcio. Signing in keeps the session in
-~/.config/smartcity/session.json (or $SMARTCITY_SESSION_FILE), readable by its
-owner only; an expired access token is renewed with the refresh token.
+It talks to the identity and sensors services with grpcio. Signing in keeps
+the session in ~/.config/smartcity/session.json (or $SMARTCITY_SESSION_FILE),
+readable by its owner only; an expired access token is renewed with the
+refresh token.
 """
 import argparse
 import getpass
@@ -11,6 +12,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
 import grpc
@@ -19,9 +21,13 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from smartcity.identity.v1 import identity_pb2 as pb
 from smartcity.identity.v1 import identity_pb2_grpc
+from smartcity.sensors.v1 import sensors_pb2, sensors_pb2_grpc
 
 from kit.client import channel, field_violations, metadata
 
+# where `make run` puts the services
+IDENTITY_TARGET = "127.0.0.1:50051"
+SENSORS_TARGET = "127.0.0.1:50053"
 CALL_TIMEOUT_SECONDS = 10
 RENEW_MARGIN_SECONDS = 30   # renew a little early: the token must outlive the call
 StatusCode = grpc.StatusCode
@@ -88,16 +94,19 @@ class Identity:
     def call_signed_in(self, method: str, request):
         """Renews the access token first when it has expired, or once when it is refused."""
         session = self.signed_in()
-        token = session["access_token"]
-        renewed = time.time() >= session["expires_at"] - RENEW_MARGIN_SECONDS
-        if renewed:
-            token = self.refresh(session).access_token
+        token, renewed = self.current_token(session)
         try:
             return self.call(method, request, token)
         except grpc.RpcError as error:
             if renewed or error.code() != StatusCode.UNAUTHENTICATED:
                 raise
         return self.call(method, request, self.refresh(session).access_token)
+
+    def current_token(self, session: dict) -> tuple[str, bool]:
+        """The session's access token, renewed first when it has expired; whether it was."""
+        if time.time() >= session["expires_at"] - RENEW_MARGIN_SECONDS:
+            return self.refresh(session).access_token, True
+        return session["access_token"], False
 
     def signed_in(self) -> dict:
         session = self.sessions.load()
@@ -142,13 +151,18 @@ def value_text(field, value) -> str:
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if field.enum_type:
+        return field.enum_type.values_by_number[value].name.lower()
+    if field.message_type and field.message_type.full_name == "google.protobuf.Timestamp":
+        return value.ToDatetime(timezone.utc).astimezone().isoformat(timespec="seconds")
     return str(value)
 
 
-def table(messages) -> str:
-    """Messages of one type as aligned columns, the fields any of them has."""
+def table(messages, columns=()) -> str:
+    """Messages of one type as aligned columns: these, else the fields any of them has."""
     present = {field.name for message in messages for field, _ in message.ListFields()}
-    fields = [field for field in messages[0].DESCRIPTOR.fields if field.name in present]
+    fields = [field for field in messages[0].DESCRIPTOR.fields
+              if field.name in (columns or present)]
     rows = [[f.name for f in fields]] + [[value_text(f, getattr(m, f.name)) for f in fields]
                                          for m in messages]
     widths = [max(len(row[i]) for row in rows) for i in range(len(fields))]
@@ -310,14 +324,64 @@ def health(identity: Identity, args) -> Result:
     return Result(reply, status, ok=reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+# The sensors service ---------------------------------------------------------------------
+SENSOR_COLUMNS = ("id", "family", "unit_code", "online", "name")
+
+
+def call_sensors(args, method: str, request):
+    with channel(args.sensors) as sensors:
+        return getattr(sensors_pb2_grpc.SensorsStub(sensors), method)(
+            request, metadata=metadata(), timeout=CALL_TIMEOUT_SECONDS)
+
+
+def list_sensors(identity: Identity, args) -> Result:
+    reply = call_sensors(args, "ListSensors", sensors_pb2.ListSensorsRequest(
+        unit_code=args.unit, gateway_id=args.gateway))
+    return Result(reply, table(reply.sensors, SENSOR_COLUMNS) if reply.sensors else "(none)")
+
+
+def latest_readings(identity: Identity, args) -> Result:
+    sensor_ids = args.sensor_ids or [sensor.id for sensor in call_sensors(
+        args, "ListSensors", sensors_pb2.ListSensorsRequest()).sensors]
+    if not sensor_ids:
+        return Result(sensors_pb2.GetLatestResponse(), "(no sensors)")
+    reply = call_sensors(args, "GetLatest", sensors_pb2.GetLatestRequest(
+        sensor_ids=sensor_ids, kind=args.kind))
+    return Result(reply, table(reply.values) if reply.values else "(no readings yet)")
+
+
+def reading_line(reading: sensors_pb2.Reading) -> str:
+    time_field = reading.DESCRIPTOR.fields_by_name["time"]
+    return " ".join(filter(None, [value_text(time_field, reading.time), reading.sensor_id,
+                                  reading.kind, f"{reading.value:g}", reading.unit,
+                                  reading.label]))
+
+
+def watch_readings(identity: Identity, args) -> None:
+    """Prints readings as the service accepts them, until Ctrl-C or --count."""
+    token, _ = identity.current_token(identity.signed_in())
+    with channel(args.sensors) as sensors:
+        readings = sensors_pb2_grpc.SensorsStub(sensors).Watch(sensors_pb2.WatchRequest(
+            sensor_ids=args.sensor_ids, unit_code=args.unit, kinds=args.kind),
+            metadata=metadata(token))
+        for number, reading in enumerate(readings, 1):
+            print(MessageToJson(reading, ensure_ascii=False, indent=None) if args.json
+                  else reading_line(reading), flush=True)
+            if number == args.count:
+                readings.cancel()
+                return
+
+
 # Arguments ---------------------------------------------------------------------------------
 def global_options(defaults: bool) -> argparse.ArgumentParser:
-    """--identity and --json, accepted before or after the command."""
+    """--identity, --sensors and --json, accepted before or after the command."""
     parser = argparse.ArgumentParser(add_help=False)
-    identity_default = os.environ.get("IDENTITY_GRPC_TARGET") or "127.0.0.1:50051"
-    parser.add_argument("--identity", metavar="HOST:PORT",
-                        default=identity_default if defaults else argparse.SUPPRESS,
-                        help=f"the identity service (default: {identity_default})")
+    for service, variable, target in (("identity", "IDENTITY_GRPC_TARGET", IDENTITY_TARGET),
+                                      ("sensors", "SENSORS_GRPC_TARGET", SENSORS_TARGET)):
+        default = os.environ.get(variable) or target
+        parser.add_argument(f"--{service}", metavar="HOST:PORT",
+                            default=default if defaults else argparse.SUPPRESS,
+                            help=f"the {service} service (default: {default})")
     parser.add_argument("--json", action="store_true",
                         default=False if defaults else argparse.SUPPRESS,
                         help="print the reply as JSON")
@@ -414,6 +478,21 @@ def parser() -> argparse.ArgumentParser:
         ("token", machine_token, "an access token for a machine",
          [arg("client_id"), arg("secret")]),
     ])
+    sensors = commands.add_parser("sensors", help="stations and cameras, and their readings")
+    add_commands(sensors.add_subparsers(dest="sensors_command", required=True,
+                                        metavar="COMMAND"), common, [
+        ("list", list_sensors, "the registered sensors", [
+            arg("--unit", default="", help="only inside this administrative unit, e.g. 19"),
+            arg("--gateway", default="", help="only this gateway's")]),
+        ("latest", latest_readings, "the latest reading of each kind (no ids: every sensor)", [
+            arg("sensor_ids", nargs="*", metavar="SENSOR"), arg("--kind", default="")]),
+        ("watch", watch_readings, "readings as they arrive, until Ctrl-C "
+                                  "(IOC operators, administrators, agency staff)", [
+            arg("sensor_ids", nargs="*", metavar="SENSOR"),
+            arg("--unit", default="", help="or every sensor inside this administrative unit"),
+            arg("--kind", action="append", default=[], help="only this kind; repeatable"),
+            arg("--count", type=int, default=0, help="stop after this many readings")]),
+    ])
     return root
 
 
@@ -423,12 +502,12 @@ def print_result(result: Result, as_json: bool):
           else result.text or describe(result.message))
 
 
-def report_error(error: grpc.RpcError, target: str) -> int:
+def report_error(error: grpc.RpcError, service: str, target: str) -> int:
     code = error.code()
     fields = "".join(f" (field: {field})" for field, _ in field_violations(error))
     print(f"error: {code.name}: {error.details()}{fields}", file=sys.stderr)
     if code == StatusCode.UNAVAILABLE:
-        print(f"hint: is the identity service running at {target}? "
+        print(f"hint: is the {service} service running at {target}? "
               "`make run` starts every service.", file=sys.stderr)
     return 2 if code in CLIENT_ERRORS else 1
 
@@ -436,10 +515,11 @@ def report_error(error: grpc.RpcError, target: str) -> int:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     identity = Identity(args.identity, SessionFile(session_path()))
+    service = "sensors" if args.command == "sensors" else "identity"
     try:
         result = args.handler(identity, args)
     except grpc.RpcError as error:
-        return report_error(error, args.identity)
+        return report_error(error, service, getattr(args, service))
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -447,6 +527,8 @@ def main(argv=None) -> int:
         return 130
     finally:
         identity.channel.close()
+    if result is None:      # a stream, printed as it came
+        return 0
     print_result(result, args.json)
     return 0 if result.ok else 1
 

@@ -11,7 +11,9 @@ from kit.projections import ProjectionRunner
 class EventStore(DependencyProvider):
     """The service's event-sourced application, one per process.
 
-    `build(env)` constructs the application from its persistence environment.
+    `build(env, container)` constructs the application from its persistence
+    environment (the container lets it reach shared extensions, e.g. the
+    link to identity).
     With `translate`, the process also runs the outbox relay for it, and a
     runner for each of the application's read models (each active on one
     replica at a time).
@@ -25,7 +27,7 @@ class EventStore(DependencyProvider):
     def setup(self):
         service = self.container.service_name
         env = persistence_env(service)
-        self.app = self.build(env)
+        self.app = self.build(env, self.container)
         if self.translate:
             self.followers.append(OutboxRelay(
                 self.app, service, self.translate, confirming_publisher(service),

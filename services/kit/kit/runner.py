@@ -32,6 +32,7 @@ def nameko_config() -> dict:
         "AMQP_URI": settings.get("AMQP_URI"),
         "GRPC_BIND_HOST": settings.get("GRPC_BIND_HOST"),
         "GRPC_BIND_PORT": settings.get_int("GRPC_PORT"),
+        "WEB_SERVER_ADDRESS": f"{settings.get('GRPC_BIND_HOST')}:{settings.get('HTTP_PORT')}",
         "max_workers": settings.get_int("MAX_WORKERS"),
         "SERIALIZERS": SERIALIZER_CONFIG,
         "ACCEPT": ["json", SERIALIZER],

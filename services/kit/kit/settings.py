@@ -112,8 +112,8 @@ SETTINGS = (
             services=("reports",)),
     Setting("REPORTS_MEDIA_MAX_VIDEO_BYTES", "52428800", "Largest video upload.",
             services=("reports",)),
-    Setting("REPORTS_HTTP_PORT", "8000", "Port of the Open311 GeoReport v2 HTTP endpoint and "
-            "public media.", services=("reports",)),
+    Setting("HTTP_PORT", "8000", "Port of the service's HTTP endpoint (reports: Open311 "
+            "GeoReport v2 and public media).", services=("reports",)),
     Setting("REOPEN_SUPPORTERS", "3", "Verified supporters whose requests reopen a resolved "
             "report.", services=("reports",)),
     Setting("PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory cost.", services=("identity",)),

@@ -1,0 +1,1 @@
+"""The reports service: citizens' field reports, from photo to resolution."""
