@@ -8,9 +8,9 @@ identity, and ONE sensors service process (PostgreSQL event stores and a
 RabbitMQ vhost, all throw-away), and registers 200 stations × 5 kinds spread
 over G gateways (default 2), plus one river gauge per gateway. Then:
 
-1. baseline: G writer processes post the same series as line protocol,
-   gzipped as influxdb-client gzips, straight to influxd's /write, 1,000
-   points per request, one request at a time each;
+1. baseline: ONE writer process (as there is one service process) posts the
+   same series as line protocol, gzipped at level 1 as the service does,
+   straight to influxd's /write, 1,000 points per request, one at a time;
 2. service: G gateway processes (grpcio) each stream 1,000-reading batches
    on Ingest, at most IN_FLIGHT_BATCHES unacknowledged, for S seconds
    (default 25) after a warm-up. Only acknowledged readings count: an ack
@@ -24,6 +24,7 @@ Prints readings/s, the service/raw ratio, both latencies, the service's RSS,
 the CPU each party used, and a summary against the targets.
 """
 import argparse
+import dataclasses
 import collections
 import contextlib
 import gzip
@@ -208,8 +209,8 @@ def stream_gateway(target: str, share: Share, start) -> dict:
 
 
 def write_raw(port: int, share: Share, start) -> dict:
-    """Line protocol straight to influxd's 1.x /write, gzipped as
-    influxdb-client gzips (gzip.compress at its default level, 9)."""
+    """Line protocol straight to influxd's 1.x /write, gzipped at level 1 like
+    the service's writes: the same bytes on the wire, without the service."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     path = f"/write?db={RAW_DATABASE}&precision=n"
     headers = {"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"}
@@ -220,7 +221,7 @@ def write_raw(port: int, share: Share, start) -> dict:
         points = [Point(sensor_id=s, kind=k, value=v, time_ns=t, unit_code=UNIT_CODE)
                   for s, k, _, v, t in cycle.take(BATCH, cycle.batch_ns())]
         sent = time.monotonic()
-        connection.request("POST", path, gzip.compress("\n".join(map(line, points)).encode()),
+        connection.request("POST", path, gzip.compress("\n".join(map(line, points)).encode(), 1),
                            headers)
         response = connection.getresponse()
         body = response.read()
@@ -556,8 +557,10 @@ def throughput(results: list[dict], schedule: Schedule) -> Throughput:
 
 def raw_run(p: Platform, database: str, warm_up: float, seconds: float) -> tuple:
     """(Throughput, cores used) of the baseline writers."""
-    with load_processes(write_raw, [(p.influx.port, share) for share in p.shares],
-                        warm_up, seconds) as load:
+    # one writer process against one service process: the same CPU to spend
+    everything = dataclasses.replace(p.shares[0], stations=tuple(
+        station for share in p.shares for station in share.stations))
+    with load_processes(write_raw, [(p.influx.port, everything)], warm_up, seconds) as load:
         cpu = measured_cpu(p, database, load)
         return throughput(load.results(), load.schedule), cpu
 
@@ -733,7 +736,7 @@ def summary(run: ServiceRun, raw: Throughput):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateways", type=int, default=2,
-                        help="gateway processes, and baseline writers (default 2)")
+                        help="gateway processes (default 2)")
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
                         help=f"measured seconds of the service run (default {DEFAULT_SECONDS})")
     parser.add_argument("--quick", action="store_true",
@@ -746,7 +749,7 @@ def main() -> None:
     with infrastructure() as infra, platform(infra, args.gateways) as p:
         describe(p, warm_up, seconds)
         raw, raw_cpu = raw_run(p, infra.database, warm_up, raw_seconds)
-        report_raw(raw, raw_cpu, len(p.shares), raw_seconds)
+        report_raw(raw, raw_cpu, 1, raw_seconds)
         run = service_run(p, infra, warm_up, seconds)
         report_service(run, seconds, spooled_batches(p.sensors))
     summary(run, raw)
