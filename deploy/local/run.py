@@ -4,7 +4,9 @@ Each service under services/<name>/<name>/service.py runs in its own process
 (`python -m kit.runner <name>.service:<Name>Service`) with a SQLite event
 store under var/, a fixed gRPC port from 50051 upward (identity first) and
 its log in var/log/<name>.log, tailed to the console. RabbitMQ is the one at
-AMQP_URI when it answers, else a private one started here.
+AMQP_URI when it answers, else a private one started here. With the sensors
+service comes a simulated sensor fleet (`python -m gateway simulate`), so the
+IOC has live data at once.
 """
 import argparse
 import contextlib
@@ -27,7 +29,7 @@ import grpc
 import kombu
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kit import settings
+from kit import cli, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -36,6 +38,10 @@ SERVING_TIMEOUT_SECONDS = 60
 RABBITMQ_START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 LOG_TAIL_LINES = 40
+GATEWAY_MACHINE = "gateway-local"
+FLEET_LOADER = "fleet-loader"            # registers the simulated fleet: an IOC operator machine
+MACHINE_ROLES = {FLEET_LOADER: "+ioc_operator"}
+FLEET_STATIONS, FLEET_CAMERAS, FLEET_SPEED = 6, 3, 60
 INSTALL_RABBITMQ_HINT = """\
 RabbitMQ is needed and none answers at {uri}. Either:
   - install it, and `make run` starts a private one:
@@ -64,6 +70,14 @@ class Service:
     @property
     def target(self):
         return f"{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A program started once every service serves, with its additions to the environment."""
+    name: str
+    argv: list[str]
+    env: dict[str, str]
 
 
 # Console ------------------------------------------------------------------------
@@ -191,8 +205,15 @@ def discover_services(base_port: int) -> list[Service]:
     return [Service(name, base_port + index) for index, name in enumerate(ordered)]
 
 
-def load_service_secrets(path: Path, names: list[str]) -> dict[str, str]:
-    """Each service's machine secret, kept in a 0600 file so later runs reuse them."""
+def machine_names(services: list[Service]) -> list[str]:
+    """The machines identity is configured with: every other service, and with the
+    sensors service the simulated fleet's gateway and the machine registering it."""
+    names = [s.name for s in services if s.name != "identity"]
+    return names + ([GATEWAY_MACHINE, FLEET_LOADER] if "sensors" in names else [])
+
+
+def load_machine_secrets(path: Path, names: list[str]) -> dict[str, str]:
+    """Each machine's secret, kept in a 0600 file so later runs reuse them."""
     stored = json.loads(path.read_text()) if path.exists() else {}
     missing = [name for name in names if name not in stored]
     if missing or not path.exists():
@@ -205,13 +226,13 @@ def load_service_secrets(path: Path, names: list[str]) -> dict[str, str]:
     return {name: stored[name] for name in names}
 
 
-def machine_credentials(service_secrets: dict[str, str]) -> str:
+def machine_credentials(machine_secrets: dict[str, str]) -> str:
     return ",".join(f"{name}={hashlib.sha256(secret.encode()).hexdigest()}"
-                    for name, secret in service_secrets.items())
+                    f"{MACHINE_ROLES.get(name, '')}" for name, secret in machine_secrets.items())
 
 
 def service_env(service: Service, identity_target: str, amqp_uri: str, var: Path,
-                service_secrets: dict[str, str]) -> dict[str, str]:
+                machine_secrets: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
         "GRPC_PORT": str(service.port),
@@ -222,16 +243,30 @@ def service_env(service: Service, identity_target: str, amqp_uri: str, var: Path
     }
     if service.name == "identity":
         env.update(OTP_SENDER="log", JWT_SIGNING_KEYS_FILE=str(var / "identity-signing-keys.json"),
-                   MACHINE_CREDENTIALS=machine_credentials(service_secrets))
+                   MACHINE_CREDENTIALS=machine_credentials(machine_secrets))
     else:
-        env["SERVICE_CLIENT_SECRET"] = service_secrets[service.name]
+        env["SERVICE_CLIENT_SECRET"] = machine_secrets[service.name]
+    if service.name == "sensors":
+        env.update(SENSORS_READINGS_FILE=str(var / "sensors-readings.db"),
+                   SENSORS_SPOOL_FILE=str(var / "sensors-spool.db"))
     return env
 
 
-def extra_commands(targets: dict[str, str]) -> list[tuple[str, list[str]]]:
-    """Programs to start once every service serves, as (name, argv), given each
-    service's gRPC target: e.g. a simulated sensor fleet. None yet."""
-    return []
+def extra_commands(targets: dict[str, str], var: Path,
+                   machine_secrets: dict[str, str]) -> list[Command]:
+    """Programs to start once every service serves, given each service's gRPC
+    target: with the sensors service, a simulated fleet that registers itself
+    and replays the last day at 60×, then goes on live."""
+    if "sensors" not in targets:
+        return []
+    argv = [sys.executable, "-m", "gateway", "simulate", "--sensors-target", targets["sensors"],
+            "--identity-target", targets["identity"], "--client-id", GATEWAY_MACHINE,
+            "--spool", str(var / "gateway-spool.db"), "--stations", str(FLEET_STATIONS),
+            "--cameras", str(FLEET_CAMERAS), "--speed", str(FLEET_SPEED), "--register-fleet",
+            "--operator-client-id", FLEET_LOADER]
+    secrets_env = {"GATEWAY_CLIENT_SECRET": machine_secrets[GATEWAY_MACHINE],
+                   "OPERATOR_CLIENT_SECRET": machine_secrets[FLEET_LOADER]}
+    return [Command("gateway", argv, secrets_env)]
 
 
 def health_status(target: str):
@@ -363,9 +398,32 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def client_command(services: list[Service]) -> str:
+    """The command-line client, told the targets that are not its defaults."""
+    targets = {s.name: s.target for s in services}
+    options = [f" --{name} {targets[name]}" for name, default in (
+        ("identity", cli.IDENTITY_TARGET), ("sensors", cli.SENSORS_TARGET))
+        if targets.get(name, default) != default]
+    return ".venv/bin/smartcity" + "".join(options)
+
+
+def fleet_banner(client: str, gateway: Process | None) -> tuple[list[str], list[str]]:
+    """What the banner says of the simulated fleet, and the commands to look at it."""
+    if gateway is None:
+        return [], []
+    about = [f"  Sensors:   {FLEET_STATIONS} stations and {FLEET_CAMERAS} cameras simulated by "
+             f"{GATEWAY_MACHINE} (pid {gateway.pid}): the last 24 h at {FLEET_SPEED}×, then",
+             f"             live; log {display_path(gateway.log_path)}"]
+    commands = [
+        f"  {client} sensors list                 # the stations and cameras",
+        f"  {client} sensors latest tn-aq-001     # a station's latest readings",
+        f"  {client} sensors watch --unit 19      # live, signed in as administrator",
+    ]
+    return about, commands
+
+
 def banner(services: list[Service], processes: dict[str, Process], broker: str, var: Path):
-    cli = ".venv/bin/smartcity" + ("" if services[0].port == 50051
-                                   else f" --identity {services[0].target}")
+    client = client_command(services)
     rows = [f"  {s.name:<12} {s.target:<18} {display_path(processes[s.name].log_path)}"
             f"  (pid {processes[s.name].pid})" for s in services]
     admin_phone = os.environ.get("BOOTSTRAP_ADMIN_PHONE")
@@ -373,6 +431,7 @@ def banner(services: list[Service], processes: dict[str, Process], broker: str, 
              "becomes administrator (while there is none)." if admin_phone else
              "No administrator yet: set BOOTSTRAP_ADMIN_PHONE=09xxxxxxxx before `make run` and "
              "the first person to confirm that phone becomes one.")
+    fleet_about, fleet_commands = fleet_banner(client, processes.get("gateway"))
     return "\n".join([
         "",
         "smartcity is running. Ctrl-C stops everything.",
@@ -382,17 +441,19 @@ def banner(services: list[Service], processes: dict[str, Process], broker: str, 
         "",
         f"  RabbitMQ:  {broker}",
         f"  Data:      {display_path(var)}/ (SQLite event stores; delete it to start afresh)",
+        *fleet_about,
         "  OTP codes: in identity's log (OTP_SENDER=log)",
         f"  {admin}",
         "",
         "Try:",
-        f"  {cli} register --full-name 'Nguyễn Văn An' --phone 0912345678 \\",
+        f"  {client} register --full-name 'Nguyễn Văn An' --phone 0912345678 \\",
         "      --national-id 001090123456 --date-of-birth 1990-05-17 --sex male \\",
         "      --home-address '12 Hoàng Văn Thụ' --home-unit-code 05443 --no-password",
-        f"  {cli} signin-otp 0912345678 CODE      # CODE: the 6 digits in identity's log",
-        f"  {cli} whoami",
-        f"  {cli} units 19                        # Thái Nguyên's communes",
-        f"  {cli} --help",
+        f"  {client} signin-otp 0912345678 CODE      # CODE: the 6 digits in identity's log",
+        f"  {client} whoami",
+        f"  {client} units 19                        # Thái Nguyên's communes",
+        *fleet_commands,
+        f"  {client} --help",
         "",
     ])
 
@@ -425,18 +486,16 @@ def launch(options, stop: threading.Event, cleanup: contextlib.ExitStack) -> int
     services = discover_services(options.base_port)
     ensure_ports_free([s.port for s in services])
     amqp_uri, broker = cleanup.enter_context(rabbitmq(var, log_dir, stop))
-    service_secrets = load_service_secrets(var / "local-secrets.json",
-                                           [s.name for s in services if s.name != "identity"])
+    machine_secrets = load_machine_secrets(var / "local-secrets.json", machine_names(services))
     fleet = Fleet(log_dir, tail_logs=not options.no_tail)
     cleanup.callback(fleet.stop)
     for service in services:
         fleet.start(service.name, [sys.executable, "-m", "kit.runner", service.path],
-                    service_env(service, services[0].target, amqp_uri, var, service_secrets))
+                    service_env(service, services[0].target, amqp_uri, var, machine_secrets))
     for service in services:
         wait_serving(service, fleet.processes[service.name], stop)
-    for name, argv in extra_commands({s.name: s.target for s in services}):
-        fleet.start(name, argv, {**os.environ, "IDENTITY_GRPC_TARGET": services[0].target,
-                                 "AMQP_URI": amqp_uri})
+    for command in extra_commands({s.name: s.target for s in services}, var, machine_secrets):
+        fleet.start(command.name, command.argv, {**os.environ, **command.env})
     say(banner(services, fleet.processes, broker, var))
     return supervise(fleet, stop)
 

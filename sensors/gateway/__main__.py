@@ -2,7 +2,7 @@
 
     python -m gateway simulate --sensors-target HOST:PORT --identity-target HOST:PORT \\
         --client-id ID --client-secret SECRET --stations 4 --cameras 2 --speed 60 \\
-        --spool var/gateway.db [--register-fleet]
+        --spool var/gateway.db [--register-fleet --operator-client-id ID] [--until TIME]
     python -m gateway mqtt --mqtt-host 127.0.0.1 --mqtt-port 1883 --topic-prefix city \\
         --sensors-target HOST:PORT --client-id ID --client-secret SECRET --spool PATH
 
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import grpc
 
-from gateway.client import Backoff, MachineToken, Sender, register_fleet
+from gateway.client import Backoff, MachineToken, Sender, TokenUnavailable, register_fleet
 from gateway.mqtt_bridge import MqttBridge
 from gateway.simulator import ICT, CitySimulator, fleet_definition, parse_fault, produce
 from gateway.spool import DEFAULT_CAPACITY, Spool
@@ -33,6 +33,7 @@ log = logging.getLogger("gateway")
 STATUS_SECONDS = 60
 SHUTDOWN_GRACE_SECONDS = 5
 REPLAY_HOURS = 24      # faster than real time, a simulation replays the last day, then goes live
+SENT_CHECK_SECONDS = 0.5
 
 
 class Shutdown(threading.Event):
@@ -82,8 +83,12 @@ def parser() -> argparse.ArgumentParser:
            type=float)
     option(simulate, "--seed", "GATEWAY_SEED", "the simulation's seed", default=1, type=int)
     option(simulate, "--start", "GATEWAY_START",
-           "simulated start, ISO 8601, local time if no offset (default: where the spool's "
-           f"simulation stopped, else now, or {REPLAY_HOURS} h ago when --speed > 1)", default="")
+           "simulated start, ISO 8601, local time if no offset (default: now, or "
+           f"{REPLAY_HOURS} h ago when --speed > 1); a spool's simulation resumes where it "
+           f"stopped instead (without --start, at most {REPLAY_HOURS} h back)", default="")
+    option(simulate, "--until", "GATEWAY_UNTIL",
+           "simulated end, ISO 8601: the gateway exits once the service has acknowledged "
+           "every reading (default: it runs until stopped)", default="")
     option(simulate, "--interval", "GATEWAY_INTERVAL_SECONDS",
            "simulated seconds between a sensor's readings", default=60.0, type=float)
     option(simulate, "--sensor-prefix", "GATEWAY_SENSOR_PREFIX", "sensor ids start with this",
@@ -95,8 +100,13 @@ def parser() -> argparse.ArgumentParser:
                                "space-separated]")
     simulate.add_argument("--register-fleet", action="store_true",
                           default=os.environ.get("GATEWAY_REGISTER_FLEET") == "1",
-                          help="register the simulated sensors first, as the operator whose "
-                               "access token is in $OPERATOR_TOKEN [$GATEWAY_REGISTER_FLEET=1]")
+                          help="register the simulated sensors first, as an operator: the "
+                               "access token in $OPERATOR_TOKEN, else one issued to "
+                               "--operator-client-id [$GATEWAY_REGISTER_FLEET=1]")
+    option(simulate, "--operator-client-id", "OPERATOR_CLIENT_ID",
+           "--register-fleet: a machine holding the IOC operator role", default="")
+    option(simulate, "--operator-client-secret", "OPERATOR_CLIENT_SECRET",
+           "its client secret (better given in the environment)", default="")
     simulate.set_defaults(start_producer=start_simulation)
 
     bridge = commands.add_parser("mqtt", parents=[common],
@@ -115,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
 # Producers: each starts, and returns how to stop it -------------------------------------
 def start_simulation(args, spool: Spool, stop: Shutdown):
     fleet = fleet_definition(args.stations, args.cameras, args.sensor_prefix)
+    until = local_time(args.until) if args.until else None
     if args.register_fleet:
         register(args, fleet, stop)
     start = simulation_start(args, spool)
@@ -123,7 +134,9 @@ def start_simulation(args, spool: Spool, stop: Shutdown):
 
     def simulate():
         try:
-            produce(simulator, spool, args.speed, stop)
+            produce(simulator, spool, args.speed, stop, until=until)
+            if until is not None:
+                stop_once_sent(spool, stop)
         except Exception:
             log.exception("the simulation failed: stopping the gateway")
             stop.fail()
@@ -135,35 +148,70 @@ def start_simulation(args, spool: Spool, stop: Shutdown):
     return thread.join
 
 
+def local_time(text: str) -> datetime:
+    """ISO 8601, local time (UTC+7) when it names no offset."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ICT)
+
+
 def simulation_start(args, spool: Spool) -> datetime:
-    """Where the spool's simulation stopped, else --start, else now (or a day ago)."""
+    """Where the spool's simulation stopped, else --start, else now (or a day ago).
+    Without --start, a simulation stopped long ago resumes at most a day back, so
+    that the city is live again soon rather than days behind."""
+    window_start = datetime.now(ICT) - timedelta(hours=REPLAY_HOURS)
     if spool.checkpoint:
-        log.info("resuming the simulation where it stopped")
-        return datetime.fromisoformat(spool.checkpoint)
+        stopped_at = datetime.fromisoformat(spool.checkpoint)
+        if args.start or stopped_at >= window_start:
+            log.info("resuming the simulation where it stopped")
+            return stopped_at
+        log.info("the simulation stopped at %s: resuming %d h ago", stopped_at.isoformat(),
+                 REPLAY_HOURS)
+        return window_start
     if args.start:
-        start = datetime.fromisoformat(args.start)
-        return start if start.tzinfo else start.replace(tzinfo=ICT)
-    now = datetime.now(ICT)
-    return now - timedelta(hours=REPLAY_HOURS) if args.speed > 1 else now
+        return local_time(args.start)
+    return window_start if args.speed > 1 else datetime.now(ICT)
+
+
+def stop_once_sent(spool: Spool, stop: Shutdown):
+    """--until reached: the gateway is done once the service has every reading."""
+    log.info("the simulation reached its end; stopping once every reading is acknowledged")
+    while spool.count() and not stop.wait(SENT_CHECK_SECONDS):
+        pass
+    stop.set()
+
+
+def operator_token(args) -> str:
+    """$OPERATOR_TOKEN, else a token issued to the operator machine."""
+    token = os.environ.get("OPERATOR_TOKEN")
+    if token:
+        return token
+    tokens = MachineToken(args.identity_target, args.operator_client_id,
+                          args.operator_client_secret)
+    try:
+        return tokens.get()
+    finally:
+        tokens.close()
 
 
 def register(args, fleet, stop: Shutdown):
-    token = os.environ.get("OPERATOR_TOKEN")
-    if not token:
-        raise SystemExit("--register-fleet needs an operator's access token in $OPERATOR_TOKEN")
+    if not (os.environ.get("OPERATOR_TOKEN") or args.operator_client_id):
+        raise SystemExit("--register-fleet needs an operator's access token in $OPERATOR_TOKEN "
+                         "or --operator-client-id and $OPERATOR_CLIENT_SECRET")
     backoff = Backoff()
     while not stop.is_set():
         try:
-            new = register_fleet(args.sensors_target, token, args.client_id, fleet)
+            new = register_fleet(args.sensors_target, operator_token(args), args.client_id, fleet)
             log.info("registered %d new sensors of %d", new, len(fleet))
             return
+        except TokenUnavailable as error:     # identity is starting, or the secret is wrong
+            log.warning("no operator token (%s); registering again soon", error)
         except grpc.RpcError as error:
             if error.code() not in (grpc.StatusCode.UNAVAILABLE,
                                     grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise SystemExit(f"could not register the fleet: {error.code().name}: "
                                  f"{error.details()}") from None
             log.warning("the sensors service is unavailable; registering again soon")
-            stop.wait(backoff.next_delay())
+        stop.wait(backoff.next_delay())
 
 
 def start_bridge(args, spool: Spool, stop: Shutdown):

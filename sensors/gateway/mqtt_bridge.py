@@ -145,6 +145,7 @@ class MqttBridge:
         if any(code.is_failure for code in reason_codes):
             log.error("the broker refused the subscription to %s: %s", self.topic, reason_codes)
             return
+        log.info("subscribed to %s", self.topic)
         self.subscribed.set()
 
     def _disconnected(self, client, userdata, flags, reason_code, properties):

@@ -329,13 +329,14 @@ class CitySimulator:
 
 
 def produce(simulator: CitySimulator, spool: Spool, speed: float, stop: threading.Event,
-            clock=time.time):
+            clock=time.time, until: datetime | None = None):
     """Spools each step's readings, simulated time running speed× faster than real
     time but never ahead of the wall clock (the service refuses future readings):
-    a simulation started in the past replays it compressed, then goes on live.
+    a simulation started in the past replays it compressed, then goes on live,
+    until stopped or, given until, until the simulated clock reaches it.
     Each step records the simulated clock, to resume from after a restart."""
     real_start, simulated_start = clock(), simulator.now.timestamp()
-    while True:
+    while until is None or simulator.now < until:
         simulated = simulator.now.timestamp()
         due = max(real_start + (simulated - simulated_start) / speed, simulated)
         if stop.wait(max(0.0, due - clock())):

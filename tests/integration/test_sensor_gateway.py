@@ -1,18 +1,25 @@
-"""The sensor gateway over real sockets: its sender against a stand-in for the
-sensors service's ingestion (until the real service can run here), a real
-identity service for its tokens, and its MQTT bridge against real Mosquitto
-brokers. Services, the gateway and brokers are stopped and restarted mid-stream:
-no reading may be lost, and none the service acknowledged may be sent again."""
+"""The sensor gateway over real sockets: `python -m gateway` processes against
+the real identity and sensors services and a real InfluxDB, and its MQTT
+bridge against real Mosquitto brokers. The service, InfluxDB, identity,
+brokers and the gateway itself are stopped or killed mid-stream: every reading
+the simulator produced must be in InfluxDB exactly once, with its value.
+
+A small stand-in for the sensors service remains for the one thing a real one
+will not do on request: take batches and never answer."""
+import contextlib
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent import futures
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import grpc
 import paho.mqtt.publish as mqtt_publish
@@ -23,83 +30,330 @@ from smartcity.sensors.v1 import sensors_pb2_grpc
 import harness
 from gateway.client import Backoff, Sender
 from gateway.mqtt_bridge import MqttBridge
-from gateway.simulator import ICT, CitySimulator, fleet_definition, produce
-from gateway.spool import Spool
+from gateway.simulator import ICT, CitySimulator, fleet_definition
+from gateway.spool import EPOCH, MICROSECOND, Spool
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(240)
 
 MOSQUITTO = ("127.0.0.1", 1883)
-JULY = datetime(2026, 7, 1, tzinfo=ICT)   # the rainy season: rain, rivers, flooding
-FAST = dict(batch_size=200, flush_seconds=0.05)
-GATEWAY_ID, GATEWAY_SECRET = "gateway-test", "gateway-test-secret"
+STATIONS, CAMERAS, SEED = 3, 2, 7     # about 45 readings a simulated minute
+SPEED = 900                           # 15 simulated minutes a second
+FINISH_TIMEOUT_SECONDS = 150
 
 
-class StandInSensorsServer(sensors_pb2_grpc.SensorsServicer):
-    """TEMPORARY: stands in for the sensors service's ingestion until the real
-    service runs in these tests. It stores readings in memory, which outlives
-    its restarts like a durable store; a stopped server stores nothing more."""
+# A gateway process and what it must have delivered ------------------------------------------
+def simulated_window(minutes: int, hours_ago: float = 6) -> tuple[datetime, datetime]:
+    """A stretch of simulated time in the service's accepted past, on whole minutes."""
+    start = (datetime.now(ICT) - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
+    return start, start + timedelta(minutes=minutes)
 
-    def __init__(self):
-        self.port = harness.free_port()
-        self.stored: dict[int, pb.Reading] = {}
-        self.acked_seq = 0
-        self.replayed = 0          # readings sent again at or below the position
-        self.tokens: list[str] = []
-        self.silent = False        # takes batches and never answers, like a dead connection
-        self.streams = 0
-        self.lock = threading.Lock()
-        self.generation = 0
-        self.server = None
 
-    @property
-    def target(self):
-        return f"127.0.0.1:{self.port}"
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a gateway sends, and as which machine."""
+    sensors: str
+    identity: str
+    client_id: str
+    secret: str
+
+
+def platform_endpoints(platform) -> Endpoints:
+    return Endpoints(platform.service.target, platform.identity.service.target,
+                     platform.gateway_id, platform.gateway_secret)
+
+
+def simulation(start: datetime, until: datetime) -> list[str]:
+    """`simulate` options: the test fleet from start to until, registering it first."""
+    return ["simulate", "--stations", str(STATIONS), "--cameras", str(CAMERAS), "--seed",
+            str(SEED), "--speed", str(SPEED), "--start", start.isoformat(), "--until",
+            until.isoformat(), "--register-fleet"]
+
+
+class GatewayProcess:
+    """`python -m gateway COMMAND ...` on one spool, killable and restartable."""
+
+    def __init__(self, tmp_path, command: list[str], endpoints: Endpoints,
+                 spool_name="spool.db", **env):
+        self.spool_path = tmp_path / spool_name
+        self.log_path = tmp_path / "gateway.log"
+        self.argv = [sys.executable, "-m", "gateway", *command,
+                     "--sensors-target", endpoints.sensors, "--identity-target", endpoints.identity,
+                     "--client-id", endpoints.client_id, "--spool", str(self.spool_path),
+                     "--batch-size", "200", "--flush-seconds", "0.05"]
+        self.env = {**os.environ, "GATEWAY_CLIENT_SECRET": endpoints.secret, "LOG_LEVEL": "INFO",
+                    **env}
+        self.process = None
 
     def start(self):
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        sensors_pb2_grpc.add_SensorsServicer_to_server(self, self.server)
-        self.server.add_insecure_port(self.target)
-        self.server.start()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
         return self
 
-    def stop(self):
-        """Stops at once, mid-stream, like a crash."""
-        with self.lock:
-            self.generation += 1
-        self.server.stop(grace=None).wait()
+    def kill(self):
+        """A crash: SIGKILL with batches in flight; the spool file stays."""
+        self.process.kill()
+        self.process.wait()
 
-    def authenticate(self, context):
-        token = dict(context.invocation_metadata()).get("authorization", "")
-        if not token.startswith("Bearer "):
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "no bearer token")
-        self.tokens.append(token.removeprefix("Bearer "))
+    def wait_finished(self):
+        """--until reached and everything acknowledged: it exits 0 by itself."""
+        try:
+            status = self.process.wait(FINISH_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"the gateway did not finish:\n{self.log_tail()}") from None
+        assert status == 0, self.log_tail()
+
+    def stop(self) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process and self.process.returncode
+
+    def spool_state(self, name: str):
+        """The spool's last_seq or checkpoint, read without the gateway's help."""
+        return self.spool_query("SELECT value FROM state WHERE name = ?", name)
+
+    def pending(self) -> int:
+        return self.spool_query("SELECT COUNT(*) FROM readings")
+
+    def spool_query(self, statement, *parameters):
+        with contextlib.closing(sqlite3.connect(self.spool_path)) as db:
+            return db.execute(statement, parameters).fetchone()[0]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+@pytest.fixture
+def gateways():
+    """Gateways started by a test, stopped after it whatever happens."""
+    started = []
+    yield started
+    for gateway in started:
+        gateway.stop()
+
+
+def platform_gateway(platform, tmp_path, start, until, spool_name="spool.db") -> GatewayProcess:
+    """A simulating gateway for the platform's machine, registering its fleet as
+    the administrator."""
+    return GatewayProcess(tmp_path, simulation(start, until), platform_endpoints(platform),
+                          spool_name, OPERATOR_TOKEN=platform.admin.access_token)
+
+
+def simulated_readings(start: datetime, until: datetime, resumed_at=()) -> list:
+    """What the gateway's simulator produces from start to until; a gateway
+    restarted at a checkpoint begins a new simulation there (resumed_at)."""
+    fleet = fleet_definition(STATIONS, CAMERAS)
+    starts = [start, *resumed_at]
+    readings = []
+    for begin, end in zip(starts, [*starts[1:], until]):
+        simulator = CitySimulator(fleet, SEED + 1, begin, interval_seconds=60)
+        while simulator.now < end:
+            readings += simulator.step()
+    return readings
+
+
+def point_key(sensor_id, kind, label, time_ns, value):
+    return sensor_id, kind, label or "", int(time_ns), round(float(value), 9)
+
+
+def expected_points(readings) -> Counter:
+    return Counter(point_key(r.sensor_id, r.kind, r.label, (r.time - EPOCH) // MICROSECOND * 1000,
+                             r.value) for r in readings)
+
+
+def stored_points(influxdb, database) -> Counter:
+    """Every point in InfluxDB, straight from the server, sensor by sensor."""
+    points = Counter()
+    for sensor in fleet_definition(STATIONS, CAMERAS):
+        for series in influxdb.select(
+                f"SELECT value, kind, label FROM reading WHERE sensor_id = '{sensor.id}'",
+                database):
+            points.update(point_key(sensor.id, kind, label, time_ns, value)
+                          for time_ns, value, kind, label in series["values"])
+    return points
+
+
+def assert_stored_exactly(influxdb, database, readings):
+    """Each produced reading stored once with its value, nothing else: waits for
+    the service's spool to drain into InfluxDB first."""
+    expected = expected_points(readings)
+    assert sum(expected.values()) == len(expected), "the simulation repeats itself"
+    stored = {}
+
+    def complete():
+        stored["points"] = stored_points(influxdb, database)
+        return sum(stored["points"].values()) >= len(expected)
+
+    try:
+        harness.wait_for(complete, timeout=30, interval=1, message="every reading in InfluxDB")
+    finally:
+        missing = expected - stored.get("points", Counter())
+        extra = stored.get("points", Counter()) - expected
+        assert not missing and not extra, (f"{sum(missing.values())} missing, e.g. "
+                                           f"{list(missing)[:3]}; {sum(extra.values())} extra, "
+                                           f"e.g. {list(extra)[:3]}")
+
+
+def ingest_position(platform) -> int:
+    """The service's position for the platform's gateway; 0 while it is down."""
+    try:
+        return platform.call("GetIngestPosition", pb.GetIngestPositionRequest(
+            gateway_id=platform.gateway_id), token=platform.admin.access_token, timeout=2).acked_seq
+    except grpc.RpcError:
+        return 0
+
+
+def wait_position(platform, at_least, timeout=60):
+    harness.wait_for(lambda: ingest_position(platform) >= at_least, timeout=timeout,
+                     interval=0.2, message=f"the service's position to reach {at_least}")
+    return ingest_position(platform)
+
+
+def assert_delivered(platform, influxdb, gateway, readings):
+    """Numbered once each (the spool's counter), acknowledged, stored once each."""
+    assert_stored_exactly(influxdb, platform.influx_database, readings)
+
+
+# Failures mid-stream -----------------------------------------------------------------------
+def test_a_service_crashed_and_stopped_mid_stream_loses_and_doubles_nothing(
+        sensors_platform, influxdb, tmp_path, gateways):
+    service = sensors_platform.service
+    start, until = simulated_window(minutes=360)
+    gateway = platform_gateway(sensors_platform, tmp_path, start, until).start()
+    gateways.append(gateway)
+    position = wait_position(sensors_platform, 2500)
+    service.kill()                             # a crash, batches in flight
+    service.start()                            # on the same port and store
+    wait_position(sensors_platform, position + 2500)
+    service.stop()                             # SIGTERM (a kill if not stopped in 15 s)
+    service.start()
+    gateway.wait_finished()
+    assert "ingestion interrupted" in gateway.log_text()
+    assert_delivered(sensors_platform, influxdb, gateway, simulated_readings(start, until))
+
+
+def test_an_influxdb_outage_mid_stream_is_spooled_by_the_service_and_loses_nothing(
+        sensors_platform, influxdb, tmp_path, gateways):
+    start, until = simulated_window(minutes=240)
+    gateway = platform_gateway(sensors_platform, tmp_path, start, until).start()
+    gateways.append(gateway)
+    position = wait_position(sensors_platform, 2500)
+    influxdb.stop()
+    try:
+        # acknowledged while InfluxDB is down: durably in the service's spool
+        wait_position(sensors_platform, position + 2500)
+        assert not influxdb.running
+    finally:
+        influxdb.start()
+    gateway.wait_finished()
+    assert_delivered(sensors_platform, influxdb, gateway, simulated_readings(start, until))
+    service_log = "\n".join(sensors_platform.service.log_lines())
+    assert "unavailable: spooling" in service_log and "spooled points flushed" in service_log
+
+
+def test_a_gateway_killed_mid_stream_resumes_from_its_spool_and_checkpoint(
+        sensors_platform, influxdb, tmp_path, gateways):
+    start, until = simulated_window(minutes=240)
+    gateway = platform_gateway(sensors_platform, tmp_path, start, until)
+    gateways.append(gateway)
+    resumed_at = []
+    for at_least in (2000, 5000):
+        gateway.start()
+        wait_position(sensors_platform, at_least)
+        gateway.kill()
+        checkpoint = datetime.fromisoformat(gateway.spool_state("checkpoint"))
+        assert checkpoint < until, "killed after the simulation ended: not mid-stream"
+        resumed_at.append(checkpoint)
+    gateway.start()
+    gateway.wait_finished()
+    assert_delivered(sensors_platform, influxdb, gateway,
+                     simulated_readings(start, until, resumed_at))
+
+
+def test_a_gateway_whose_spool_was_lost_numbers_after_the_services_position(
+        sensors_platform, influxdb, tmp_path, gateways):
+    """Reusing numbers the service has seen would have them skipped as replays."""
+    first_start, first_until = simulated_window(minutes=20, hours_ago=5)
+    second_start, second_until = first_until, first_until + timedelta(minutes=20)
+    first = platform_gateway(sensors_platform, tmp_path, first_start, first_until).start()
+    gateways.append(first)
+    first.wait_finished()
+    second = platform_gateway(sensors_platform, tmp_path, second_start, second_until,
+                              spool_name="replacement-spool.db").start()
+    gateways.append(second)
+    second.wait_finished()
+    readings = (simulated_readings(first_start, first_until)
+                + simulated_readings(second_start, second_until))
+    assert second.spool_state("last_seq") == len(readings) and second.pending() == 0
+    assert ingest_position(sensors_platform) == len(readings)
+    assert_stored_exactly(influxdb, sensors_platform.influx_database, readings)
+
+
+def test_tokens_are_renewed_and_identity_and_service_outages_are_outlived(
+        service_env, start_service, influxdb, tmp_path, gateways):
+    """Tokens last 4 s; the fleet is registered by a configured operator machine."""
+    secrets = {"gateway-test": "gateway-secret", "fleet-loader": "loader-secret"}
+    digests = {name: hashlib.sha256(secret.encode()).hexdigest()
+               for name, secret in secrets.items()}
+    identity = start_service("identity.service:IdentityService", service_env(
+        "identity", ACCESS_TOKEN_TTL_SECONDS="4", MACHINE_CREDENTIALS=(
+            f"gateway-test={digests['gateway-test']},"
+            f"fleet-loader={digests['fleet-loader']}+ioc_operator")))
+    database = influxdb.create_database()
+    service = start_service("sensors.service:SensorsService", service_env(
+        "sensors", IDENTITY_GRPC_TARGET=identity.target, INFLUX_URL=influxdb.url,
+        INFLUX_BUCKET=database, SENSORS_SPOOL_FILE=str(tmp_path / "sensors-spool.db")))
+    start, until = simulated_window(minutes=180)
+    gateway = GatewayProcess(tmp_path, simulation(start, until), Endpoints(
+        service.target, identity.target, "gateway-test", secrets["gateway-test"]),
+        OPERATOR_CLIENT_ID="fleet-loader", OPERATOR_CLIENT_SECRET=secrets["fleet-loader"]).start()
+    gateways.append(gateway)
+    time.sleep(6)                              # a token renewal or two, streaming
+    identity.stop()                            # no renewal for a while
+    service.stop()
+    time.sleep(4)                              # the last token expires meanwhile
+    identity.start()
+    service.start()
+    gateway.wait_finished()
+    readings = simulated_readings(start, until)
+    assert gateway.spool_state("last_seq") == len(readings) and gateway.pending() == 0
+    assert_stored_exactly(influxdb, database, readings)
+
+
+# The one misbehaviour a real service will not show on request ------------------------------
+class SilentSensorsService(sensors_pb2_grpc.SensorsServicer):
+    """Takes batches and answers none while silent, like a connection that died
+    without a reset; answers like the real service once it is not."""
+
+    def __init__(self):
+        self.silent = True
+        self.streams = 0
+        self.acked_seq = 0
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        sensors_pb2_grpc.add_SensorsServicer_to_server(self, self.server)
+        self.target = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+        self.server.start()
 
     def GetIngestPosition(self, request, context):
-        self.authenticate(context)
-        with self.lock:
-            return pb.IngestAck(acked_seq=self.acked_seq)
+        return pb.IngestAck(acked_seq=self.acked_seq)
 
-    def Ingest(self, request_iterator, context):
-        self.authenticate(context)
-        generation = self.generation
+    def Ingest(self, batches, context):
         self.streams += 1
-        for batch in request_iterator:
-            with self.lock:
-                if generation != self.generation:
-                    return
-                if self.silent:
-                    continue
-                fresh = [r for r in batch.readings if r.seq > self.acked_seq]
-                self.replayed += len(batch.readings) - len(fresh)
-                self.stored.update((r.seq, r) for r in fresh)
-                self.acked_seq = max([self.acked_seq] + [r.seq for r in fresh])
-                ack = pb.IngestAck(acked_seq=self.acked_seq, accepted=len(fresh))
-            yield ack
+        for batch in batches:
+            if not self.silent:
+                self.acked_seq = max([self.acked_seq] + [r.seq for r in batch.readings])
+                yield pb.IngestAck(acked_seq=self.acked_seq, accepted=len(batch.readings))
 
 
 class FixedToken:
-    """Tokens for tests that are not about tokens."""
-
     def get(self):
         return "test-token"
 
@@ -110,184 +364,24 @@ class FixedToken:
         pass
 
 
-class RecordingSpool(Spool):
-    """Remembers every reading it numbered, to compare with what the service stored."""
-
-    def __init__(self, path, produced: dict):
-        super().__init__(str(path))
-        self.produced = produced
-
-    def append(self, readings, checkpoint=None):
-        seqs = super().append(readings, checkpoint)
-        self.produced.update(zip(seqs, readings))
-        return seqs
-
-
-class InProcessGateway:
-    """The simulator and the sender around one spool, as `python -m gateway` runs them."""
-
-    def __init__(self, spool_path, target, produced):
-        self.spool_path, self.target, self.produced = spool_path, target, produced
-
-    def start(self):
-        self.spool = RecordingSpool(self.spool_path, self.produced)
-        resume = self.spool.checkpoint
-        simulator = CitySimulator(fleet_definition(3, 2), seed=7, interval_seconds=60,
-                                  start=datetime.fromisoformat(resume) if resume else JULY)
-        self.sender = Sender(self.spool, self.target, FixedToken(), **FAST,
-                             backoff=Backoff(first=0.05, cap=0.5))
-        self.producing, self.sending = threading.Event(), threading.Event()
-        self.producer = threading.Thread(target=produce, args=(simulator, self.spool, 3600,
-                                                               self.producing))
-        self.sender_thread = threading.Thread(target=self.sender.run, args=(self.sending,))
-        self.producer.start()
-        self.sender_thread.start()
-        return self
-
-    def stop_producing(self):
-        self.producing.set()
-        self.producer.join(10)
-
-    def crash(self):
-        """Stops without waiting for acknowledgements; the spool file stays."""
-        self.stop_producing()
-        self.sending.set()
-        self.sender.cancel()
-        self.sender_thread.join(10)
-        self.sender.close()
-        self.spool.close()
-
-
-def wait_acked(server, at_least, timeout=30):
-    harness.wait_for(lambda: server.acked_seq >= at_least, timeout=timeout,
-                     message=f"the service's position to reach {at_least}")
-
-
-def assert_stored_exactly(server, produced):
-    assert server.replayed == 0
-    assert sorted(server.stored) == sorted(produced) == list(range(1, len(produced) + 1))
-    for seq, reading in produced.items():
-        stored = server.stored[seq]
-        assert (stored.sensor_id, stored.kind, stored.value, stored.unit, stored.label) == (
-            reading.sensor_id, reading.kind, reading.value, reading.unit, reading.label)
-        assert stored.time.ToDatetime(tzinfo=timezone.utc) == reading.time
-
-
-def test_no_reading_lost_or_resent_across_service_and_gateway_restarts(tmp_path):
-    server = StandInSensorsServer().start()
-    produced = {}
-    gateway = InProcessGateway(tmp_path / "spool.db", server.target, produced).start()
-    wait_acked(server, 2000)
-
-    server.stop()                         # the service dies mid-stream
-    time.sleep(0.5)                       # readings keep being spooled meanwhile
-    server.start()
-    wait_acked(server, server.acked_seq + 2000)
-
-    gateway.crash()                       # the gateway dies with batches in flight
-    gateway.start()                       # and comes back on the same spool
-    wait_acked(server, server.acked_seq + 2000)
-
-    server.stop()                         # both down at once
-    gateway.crash()
-    gateway.start()
-    time.sleep(0.5)
-    assert gateway.spool.count() > 0      # spooled while the service is down
-    server.start()
-
-    gateway.stop_producing()
-    wait_acked(server, len(produced))
-    assert gateway.spool.count() == 0
-    assert gateway.spool.last_seq == len(produced)
-    gateway.crash()
-    server.stop()
-    assert_stored_exactly(server, produced)
-
-
-def test_a_fresh_spool_numbers_after_the_services_position(tmp_path):
-    """A gateway whose spool was lost must not reuse numbers the service has seen."""
-    server = StandInSensorsServer().start()
-    server.acked_seq = 5000
+def test_a_stream_whose_acks_stop_coming_is_abandoned_and_resumed(tmp_path):
+    service = SilentSensorsService()
     spool = Spool(str(tmp_path / "spool.db"))
-    simulator = CitySimulator(fleet_definition(1, 1), seed=3, start=JULY)
-    spool.append(simulator.step())
-    sender = Sender(spool, server.target, FixedToken(), **FAST)
+    start, _ = simulated_window(minutes=1)
+    spool.append(CitySimulator(fleet_definition(2, 1), seed=5, start=start).step())
+    sender = Sender(spool, service.target, FixedToken(), batch_size=200, flush_seconds=0.05,
+                    ack_timeout=1.0, backoff=Backoff(first=0.05, cap=0.5))
     stop = threading.Event()
     thread = threading.Thread(target=sender.run, args=(stop,))
     thread.start()
+    harness.wait_for(lambda: service.streams >= 2, message="a second stream")
+    service.silent = False
     harness.wait_for(lambda: spool.count() == 0, message="the readings acknowledged")
     stop.set()
     thread.join(10)
-    assert min(server.stored) == 5001 and spool.last_seq == max(server.stored)
-    assert server.replayed == 0
+    assert service.acked_seq == spool.last_seq
     spool.close()
-    server.stop()
-
-
-def test_a_stream_whose_acks_stop_coming_is_abandoned_and_resumed(tmp_path):
-    server = StandInSensorsServer().start()
-    server.silent = True
-    spool = Spool(str(tmp_path / "spool.db"))
-    spool.append(CitySimulator(fleet_definition(2, 1), seed=5, start=JULY).step())
-    sender = Sender(spool, server.target, FixedToken(), **FAST, ack_timeout=1.0,
-                    backoff=Backoff(first=0.05, cap=0.5))
-    stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,))
-    thread.start()
-    harness.wait_for(lambda: server.streams >= 2, message="a second stream")
-    server.silent = False
-    wait_acked(server, spool.last_seq)
-    stop.set()
-    thread.join(10)
-    assert sorted(server.stored) == list(range(1, spool.last_seq + 1))
-    spool.close()
-    server.stop()
-
-
-# The command line, with a real identity service -------------------------------------------
-def start_gateway_process(tmp_path, sensors_target, identity_target):
-    env = {**os.environ, "GATEWAY_CLIENT_SECRET": GATEWAY_SECRET, "LOG_LEVEL": "INFO"}
-    with open(tmp_path / "gateway.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "simulate", "--sensors-target", sensors_target,
-             "--identity-target", identity_target, "--client-id", GATEWAY_ID, "--stations", "3",
-             "--cameras", "2", "--speed", "3600", "--start", JULY.isoformat(), "--spool",
-             str(tmp_path / "spool.db"), "--flush-seconds", "0.05", "--batch-size", "200",
-             "--fault", "tn-aq-002:stuck:30:60"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def test_the_gateway_process_survives_restarts_of_itself_identity_and_the_service(
-        tmp_path, service_env, start_service):
-    credentials = f"{GATEWAY_ID}={hashlib.sha256(GATEWAY_SECRET.encode()).hexdigest()}"
-    identity = start_service("identity.service:IdentityService", service_env(
-        "identity", ACCESS_TOKEN_TTL_SECONDS="4", MACHINE_CREDENTIALS=credentials))
-    server = StandInSensorsServer().start()
-    gateway = start_gateway_process(tmp_path, server.target, identity.target)
-    try:
-        wait_acked(server, 3000)
-        gateway.kill()                    # a crash: SIGKILL, batches in flight
-        gateway.wait()
-        gateway = start_gateway_process(tmp_path, server.target, identity.target)
-        wait_acked(server, server.acked_seq + 3000)
-
-        identity.stop()                   # no token renewal for a while
-        server.stop()
-        time.sleep(3)
-        identity.start()
-        server.start()
-        wait_acked(server, server.acked_seq + 3000, timeout=60)
-    finally:
-        gateway.send_signal(signal.SIGTERM)
-        status = gateway.wait(20)
-    assert status == 0                    # a clean shutdown
-    spool = Spool(str(tmp_path / "spool.db"))
-    assert spool.count() == 0 or spool.pending(0, 1)[0].seq == server.acked_seq + 1
-    assert sorted(server.stored) == list(range(1, server.acked_seq + 1))
-    assert server.replayed == 0
-    assert len(set(server.tokens)) >= 3   # renewed every 2 s, the stream following
-    spool.close()
-    server.stop()
+    service.server.stop(grace=None)
 
 
 # MQTT -------------------------------------------------------------------------------------
@@ -398,22 +492,36 @@ def test_the_bridge_survives_a_broker_restart(tmp_path, private_broker):
     spool.close()
 
 
-def test_mqtt_readings_reach_the_service(tmp_path):
-    gateway_id, prefix = unique_gateway()
-    server = StandInSensorsServer().start()
-    spool = Spool(str(tmp_path / "spool.db"))
-    bridge = start_bridge(spool, gateway_id, prefix)
-    sender = Sender(spool, server.target, FixedToken(), **FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,))
-    thread.start()
-    publish([(f"{prefix}/{gateway_id}/tn-aq-{n:03d}",
-              f'{{"kind": "pm10", "value": {n}, "time": 1795312800}}') for n in range(1, 51)])
-    wait_acked(server, 50)
-    stop.set()
-    thread.join(10)
-    bridge.stop()
-    assert sorted(r.value for r in server.stored.values()) == list(range(1, 51))
-    assert spool.count() == 0
-    spool.close()
-    server.stop()
+def timestamp(seconds):
+    moment = pb.GetRangeRequest().start
+    moment.FromSeconds(seconds)
+    return moment
+
+
+def test_mqtt_readings_reach_the_service_and_influxdb(sensors_platform, influxdb, tmp_path,
+                                                      gateways):
+    platform = sensors_platform
+    stations = ["tn-aq-101", "tn-aq-102"]
+    for station in stations:
+        platform.register(station, pb.ENVIRONMENTAL, ["pm10"])
+    _, prefix = unique_gateway()
+    gateway = GatewayProcess(tmp_path, ["mqtt", "--topic-prefix", prefix],
+                             platform_endpoints(platform)).start()
+    gateways.append(gateway)
+    harness.wait_for(lambda: "subscribed to" in gateway.log_text(), message="the bridge subscribed")
+    first = int(time.time()) // 60 * 60 - 3600
+    publish([(f"{prefix}/{platform.gateway_id}/{station}",
+              f'{{"kind": "pm10", "value": {n}, "time": {first + n * 60}}}')
+             for station in stations for n in range(1, 26)])
+
+    def counts():
+        return [sum(bucket.count for bucket in platform.call("GetRange", pb.GetRangeRequest(
+            sensor_id=station, kind="pm10", start=timestamp(first), end=timestamp(first + 3600),
+            interval_seconds=600)).points) for station in stations]
+
+    harness.wait_for(lambda: counts() == [25, 25], timeout=30, message="50 readings stored")
+    assert gateway.stop() == 0
+    assert gateway.spool_state("last_seq") == 50 and gateway.pending() == 0
+    [series] = influxdb.select("SELECT value, sensor_id FROM reading", platform.influx_database)
+    assert sorted((sensor, value) for _, value, sensor in series["values"]) == [
+        (station, float(n)) for station in stations for n in range(1, 26)]

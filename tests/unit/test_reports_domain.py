@@ -13,7 +13,8 @@ from kit.errors import (
     AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
     Unauthenticated,
 )
-from reports import geography, sla
+from kit import geography
+from reports import sla
 from reports.application import ReportsApplication
 from reports.domainmodel import Category, moment
 from reports.integration import translate

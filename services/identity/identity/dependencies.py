@@ -46,7 +46,7 @@ def machine_credentials() -> dict[str, tuple[str, list[str]]]:
     return machines
 
 
-def build_application(env) -> IdentityApplication:
+def build_application(env, container=None) -> IdentityApplication:
     app = IdentityApplication(env, units=AdministrativeUnits.load(), keyring=signing_keys(),
                               otp_sender=sender_from_settings(), index_key=index_key(),
                               offload=tpool.execute)

@@ -29,7 +29,8 @@ from kit.auth import (
 )
 from kit.errors import InvalidArgument, NotFound, PermissionDenied
 from kit.eventstore import EventSourcedApplication, retry_on_conflict
-from reports import geography, sla
+from kit import geography
+from reports import sla
 from reports.domainmodel import (
     QUESTION_TYPES, SYSTEM_ROLE, Actor, Category, Report, category_id, moment,
 )

@@ -55,7 +55,7 @@ probe = rpc(probe_pb2_grpc.ProbeStub)
 class ProbeService(HealthMixin):
     name = "probe"
 
-    app = EventStore(ProbeApplication)
+    app = EventStore(lambda env, container: ProbeApplication(env))
     caller = Auth()
     identity = ServiceClient(identity_pb2_grpc.IdentityStub, "IDENTITY_GRPC_TARGET")
 
