@@ -38,6 +38,8 @@ SERVING_TIMEOUT_SECONDS = 60
 RABBITMQ_START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
 LOG_TAIL_LINES = 40
+# Ports from --base-port on: the command-line client's defaults (kit.cli) and the docs name them.
+PORT_OFFSETS = {"identity": 0, "reports": 1, "sensors": 2}
 GATEWAY_MACHINE = "gateway-local"
 FLEET_LOADER = "fleet-loader"            # registers the simulated fleet: an IOC operator machine
 MACHINE_ROLES = {FLEET_LOADER: "+ioc_operator"}
@@ -197,12 +199,16 @@ def report_death(process: Process):
 
 # Services -----------------------------------------------------------------------------
 def discover_services(base_port: int) -> list[Service]:
-    """Every services/<name>/<name>/service.py; identity first, as the others find it
-    at the first port."""
+    """Every services/<name>/<name>/service.py at its port: identity first, as the
+    others find it at the first port; those of PORT_OFFSETS at theirs, so that a
+    new service moves none of them; any other after them, in name order."""
     names = {path.parent.name for path in (ROOT / "services").glob("*/*/service.py")
              if path.parent.name == path.parent.parent.name != "kit"}
-    ordered = sorted(names, key=lambda name: (name != "identity", name))
-    return [Service(name, base_port + index) for index, name in enumerate(ordered)]
+    others = sorted(names - PORT_OFFSETS.keys())
+    offsets = {**PORT_OFFSETS, **{name: len(PORT_OFFSETS) + index
+                                  for index, name in enumerate(others)}}
+    return sorted((Service(name, base_port + offsets[name]) for name in names),
+                  key=lambda service: service.port)
 
 
 def machine_names(services: list[Service]) -> list[str]:
@@ -412,12 +418,13 @@ def fleet_banner(client: str, gateway: Process | None) -> tuple[list[str], list[
     if gateway is None:
         return [], []
     about = [f"  Sensors:   {FLEET_STATIONS} stations and {FLEET_CAMERAS} cameras simulated by "
-             f"{GATEWAY_MACHINE} (pid {gateway.pid}): the last 24 h at {FLEET_SPEED}×, then",
-             f"             live; log {display_path(gateway.log_path)}"]
+             f"{GATEWAY_MACHINE} (pid {gateway.pid}),",
+             f"             the last 24 h at {FLEET_SPEED}×, then live; log "
+             f"{display_path(gateway.log_path)}"]
     commands = [
-        f"  {client} sensors list                 # the stations and cameras",
-        f"  {client} sensors latest tn-aq-001     # a station's latest readings",
-        f"  {client} sensors watch --unit 19      # live, signed in as administrator",
+        f"  {client} sensors list                    # the stations and cameras",
+        f"  {client} sensors latest tn-aq-001        # a station's latest readings",
+        f"  {client} sensors watch --unit 19         # live (signed in as administrator)",
     ]
     return about, commands
 

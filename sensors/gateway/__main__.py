@@ -158,7 +158,8 @@ def simulation_start(args, spool: Spool) -> datetime:
     """Where the spool's simulation stopped, else --start, else now (or a day ago).
     Without --start, a simulation stopped long ago resumes at most a day back, so
     that the city is live again soon rather than days behind."""
-    window_start = datetime.now(ICT) - timedelta(hours=REPLAY_HOURS)
+    now = datetime.now(ICT).replace(second=0, microsecond=0)    # readings on whole minutes
+    window_start = now - timedelta(hours=REPLAY_HOURS)
     if spool.checkpoint:
         stopped_at = datetime.fromisoformat(spool.checkpoint)
         if args.start or stopped_at >= window_start:
@@ -169,7 +170,7 @@ def simulation_start(args, spool: Spool) -> datetime:
         return window_start
     if args.start:
         return local_time(args.start)
-    return window_start if args.speed > 1 else datetime.now(ICT)
+    return window_start if args.speed > 1 else now
 
 
 def stop_once_sent(spool: Spool, stop: Shutdown):

@@ -235,3 +235,23 @@ def test_influxdb_outage_spools_and_loses_nothing(sensors_platform, influxdb):
         return rows and rows[0]["values"][0][1] == 50
 
     harness.wait_for(stored, timeout=30, message="the spool flushed to InfluxDB")
+
+
+def test_a_stopping_service_ends_open_streams_after_answering(sensors_platform):
+    p = sensors_platform
+    station = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
+    hold = threading.Event()
+
+    def batches():
+        yield pb.ReadingBatch(readings=[reading(1, station, "pm25", 12, "µg/m³")])
+        hold.wait(30)                              # the gateway keeps the stream open
+
+    call = p.stub.Ingest(batches(), metadata=metadata(p.gateway_token()), timeout=30)
+    assert next(call).acked_seq == 1
+    started = time.monotonic()
+    p.service.process.terminate()                  # SIGTERM, as Kubernetes stops a pod
+    with pytest.raises(grpc.RpcError) as ended:
+        next(call)
+    assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert p.service.process.wait(timeout=10) == 0 and time.monotonic() - started < 10
+    hold.set()

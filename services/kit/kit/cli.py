@@ -25,7 +25,7 @@ from smartcity.sensors.v1 import sensors_pb2, sensors_pb2_grpc
 
 from kit.client import channel, field_violations, metadata
 
-# where `make run` puts the services
+# where `make run` puts them (PORT_OFFSETS in deploy/local/run.py)
 IDENTITY_TARGET = "127.0.0.1:50051"
 SENSORS_TARGET = "127.0.0.1:50053"
 CALL_TIMEOUT_SECONDS = 10
@@ -353,7 +353,7 @@ def latest_readings(identity: Identity, args) -> Result:
 def reading_line(reading: sensors_pb2.Reading) -> str:
     time_field = reading.DESCRIPTOR.fields_by_name["time"]
     return " ".join(filter(None, [value_text(time_field, reading.time), reading.sensor_id,
-                                  reading.kind, f"{reading.value:g}", reading.unit,
+                                  reading.kind, f"{reading.value:.10g}", reading.unit,
                                   reading.label]))
 
 

@@ -28,16 +28,20 @@ class RuleEngine:
         self.incidents: dict[str, rules.IncidentTracker] = {}
         self.rain: dict[str, list] = {}       # sensor → [hour start, total so far]
         self.offline = rules.OfflineDetector()
+        self.announced_online: set[str] = set()   # came_online decided, not offline since
         self.dirty: set[str] = set()
         self.restore()
 
     # Readings -------------------------------------------------------------------
     def observe(self, points, sensors) -> list:
         arrived = self.clock()   # silence is judged by arrival: skewed clocks and backfills lie
+        decisions = []
         for sensor_id in {point.sensor_id for point in points}:
             self.offline.seen(sensor_id, arrived, sensors[sensor_id].family)
+            if not sensors[sensor_id].online and sensor_id not in self.announced_online:
+                self.announced_online.add(sensor_id)
+                decisions.append((sensor_id, lambda s: s.came_online(at=arrived)))
         self.dirty.add("offline")
-        decisions = []
         for point in points:
             decisions += self.observe_point(point, point.time_ns / 1e9)
         return decisions
@@ -105,13 +109,18 @@ class RuleEngine:
         now = self.clock()
         decisions = []
         for change in self.offline.check(now):
-            if change.sensor_id not in sensors:
-                continue
-            decisions.append(offline_decision(change))
+            # coming back is announced by the first reading itself (observe)
+            if change.sensor_id in sensors and isinstance(change, rules.WentOffline):
+                self.announced_online.discard(change.sensor_id)
+                decisions.append(offline_decision(change))
         for sensor_id, station in self.air.items():
             decisions += [band_decision(sensor_id, change) for change in station.advance(now)]
         self.dirty.update(["offline", *(f"air:{s}" for s in self.air)])
         return decisions
+
+    def last_seen(self, sensor_id) -> float:
+        """When this replica last received data from the sensor (0: never)."""
+        return self.offline.last_seen(sensor_id)
 
     def air_quality(self, station_id):
         station = self.air.get(station_id) or StationAirQuality()
@@ -184,8 +193,6 @@ def congestion_decision(sensor_id, change):
 
 
 def offline_decision(change):
-    if isinstance(change, rules.WentOffline):
-        return (change.sensor_id, lambda s: s.went_offline(silent_seconds=change.silent_seconds,
-                                                           last_seen=change.last_seen))
-    return (change.sensor_id, lambda s: s.came_online(at=change.at))
+    return (change.sensor_id, lambda s: s.went_offline(silent_seconds=change.silent_seconds,
+                                                       last_seen=change.last_seen))
 

@@ -360,6 +360,10 @@ class OfflineDetector:
             watch.back_at = t
         watch.last_seen = max(watch.last_seen, t)
 
+    def last_seen(self, sensor_id: str) -> float:
+        watch = self._watches.get(sensor_id)
+        return watch.last_seen if watch else 0.0
+
     def check(self, now: float) -> list[WentOffline | CameBackOnline]:
         transitions = []
         for sensor_id in sorted(self._watches):

@@ -19,12 +19,14 @@ def family(value) -> str:
     return FAMILY_FROM_PB.get(value, "")
 
 
-def sensor(s) -> pb.Sensor:
+def sensor(s, last_seen: float = 0.0) -> pb.Sensor:
+    """`last_seen`: this replica's latest arrival, fresher than the history's."""
+    seen = max(s.last_seen, last_seen)
     return pb.Sensor(
         id=s.sensor_id, family=FAMILY_TO_PB[s.family], kinds=s.kinds, latitude=s.latitude,
         longitude=s.longitude, unit_code=s.unit_code, gateway_id=s.gateway_id,
         calibration_offsets=s.calibration_offsets, name=s.name, stream_url=s.stream_url,
-        online=s.online, last_seen=timestamp(int(s.last_seen * 10 ** 9)))
+        online=s.online, last_seen=timestamp(int(seen * 10 ** 9)))
 
 
 def sensor_fields(request) -> dict:

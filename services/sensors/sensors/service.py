@@ -41,13 +41,15 @@ class SensorsService(HealthMixin):
 
     @sensors_rpc
     def GetSensor(self, request, context):
-        return schemas.sensor(self.app.sensor(request.id))
+        sensor = self.app.sensor(request.id)
+        return schemas.sensor(sensor, self.app.engine.last_seen(sensor.sensor_id))
 
     @sensors_rpc
     def ListSensors(self, request, context):
         sensors = self.app.list_sensors(request.unit_code, request.gateway_id,
                                         schemas.family(request.family))
-        return pb.ListSensorsResponse(sensors=[schemas.sensor(s) for s in sensors])
+        return pb.ListSensorsResponse(sensors=[
+            schemas.sensor(s, self.app.engine.last_seen(s.sensor_id)) for s in sensors])
 
     # Ingestion ------------------------------------------------------------------
     @sensors_rpc

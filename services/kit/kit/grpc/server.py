@@ -59,8 +59,35 @@ class RpcEntrypoint(Grpc):
 
     def __init__(self, stub, expected_exceptions=(errors.DomainError,), **kwargs):
         super().__init__(stub, expected_exceptions=expected_exceptions, **kwargs)
+        self.open_streams = {}   # response stream → request stream, of streaming calls
+
+    def handle_request(self, request_stream, response_stream):
+        if self.cardinality.name != "UNARY_UNARY":
+            self.open_streams[response_stream] = request_stream
+        super().handle_request(request_stream, response_stream)
+
+    def stop(self):
+        """Ends open streams so a graceful stop does not wait on clients.
+
+        A client-streaming call (a gateway's Ingest) finishes the message in
+        hand, answers it, then ends with UNAVAILABLE; a server stream ends
+        at once. Clients reconnect to another replica and resume.
+        """
+        leaving = GrpcError(code=StatusCode.UNAVAILABLE, message="server stopping: reconnect")
+        for response_stream, request_stream in list(self.open_streams.items()):
+            if self.cardinality.name.startswith("STREAM_"):
+                request_stream.close(leaving)
+            else:
+                response_stream.close(leaving)
+        super().stop()
 
     def handle_result(self, response_stream, worker_ctx, result, exc_info):
+        try:
+            return self.respond(response_stream, worker_ctx, result, exc_info)
+        finally:
+            self.open_streams.pop(response_stream, None)
+
+    def respond(self, response_stream, worker_ctx, result, exc_info):
         if exc_info is not None:
             response_stream.close(as_grpc_error(exc_info))
             return result, exc_info
@@ -74,7 +101,7 @@ class RpcEntrypoint(Grpc):
         try:
             yield from messages
         except Exception as exc:
-            if not isinstance(exc, errors.DomainError):
+            if not isinstance(exc, (errors.DomainError, GrpcError)):
                 log.error("server stream failed", exc_info=True)
             # close() queues the error behind the messages already queued
             response_stream.close(as_grpc_error(sys.exc_info()))
