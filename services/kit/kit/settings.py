@@ -116,6 +116,10 @@ SETTINGS = (
             "GeoReport v2 and public media).", services=("reports",)),
     Setting("REOPEN_SUPPORTERS", "3", "Verified supporters whose requests reopen a resolved "
             "report.", services=("reports",)),
+    Setting("WARNING_RULES_FILE", "", "Which sensor events raise which warnings (JSON); empty: "
+            "the shipped mappings.", services=("alerts",)),
+    Setting("CASE_ESCALATE_SECONDS", "60", "An emergency case not acknowledged this long is "
+            "escalated.", services=("alerts",)),
     Setting("PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory cost.", services=("identity",)),
     Setting("PASSWORD_HASH_TIME_COST", "2", "argon2id time cost.", services=("identity",)),
 )

@@ -1,0 +1,1 @@
+"""The alerts service: warnings, personal notifications and emergency calls."""
