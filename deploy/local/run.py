@@ -255,7 +255,16 @@ def service_env(service: Service, identity_target: str, amqp_uri: str, var: Path
     if service.name == "sensors":
         env.update(SENSORS_READINGS_FILE=str(var / "sensors-readings.db"),
                    SENSORS_SPOOL_FILE=str(var / "sensors-spool.db"))
+    if service.name == "reports":
+        env.update(HTTP_PORT=str(open311_port(service)),
+                   REPORTS_MEDIA_DIR=str(var / "reports-media"))
     return env
+
+
+def open311_port(reports: Service) -> int:
+    """The reports service's HTTP port: its gRPC port + 1000 (8000-style ports
+    are often taken on a developer's machine)."""
+    return reports.port + 1000
 
 
 def extra_commands(targets: dict[str, str], var: Path,
@@ -449,6 +458,7 @@ def banner(services: list[Service], processes: dict[str, Process], broker: str, 
         f"  RabbitMQ:  {broker}",
         f"  Data:      {display_path(var)}/ (SQLite event stores; delete it to start afresh)",
         *fleet_about,
+        *open311_banner(services),
         "  OTP codes: in identity's log (OTP_SENDER=log)",
         f"  {admin}",
         "",
@@ -463,6 +473,14 @@ def banner(services: list[Service], processes: dict[str, Process], broker: str, 
         f"  {client} --help",
         "",
     ])
+
+
+def open311_banner(services: list[Service]) -> list[str]:
+    reports = next((s for s in services if s.name == "reports"), None)
+    if reports is None:
+        return []
+    return [f"  Open311:   http://{HOST}:{open311_port(reports)}/open311/v2/services.json "
+            "(GeoReport v2; photos at /media/<sha256>)"]
 
 
 def parse_args(argv):
