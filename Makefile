@@ -12,6 +12,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv protos docs run test test-unit bench cli lock clean
+.PHONY: images template deploy undeploy
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,3 +58,28 @@ lock: ## Re-pin requirements.lock from requirements.in
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var
+
+# --- Kubernetes -------------------------------------------------------------------
+IMAGE ?= smartcity
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+RELEASE ?= smartcity
+NAMESPACE ?= smartcity
+CHART := helm/smartcity
+VALUES ?= $(CHART)/values.yaml
+HELM ?= helm
+HELM_ARGS ?=
+
+images: ## Build the one service image, tagged by git commit: make images IMAGE=registry/smartcity
+	docker build -f deploy/Dockerfile --build-arg GIT_COMMIT=$(IMAGE_TAG) \
+		-t $(IMAGE):$(IMAGE_TAG) .
+	@echo "built $(IMAGE):$(IMAGE_TAG) (push it, then: make deploy HELM_ARGS='--set image.tag=$(IMAGE_TAG)')"
+
+template: ## Render the chart: make template VALUES=helm/smartcity/values-production.yaml
+	$(HELM) template $(RELEASE) $(CHART) --namespace $(NAMESPACE) -f $(VALUES) $(HELM_ARGS)
+
+deploy: ## helm upgrade --install: make deploy NAMESPACE=smartcity VALUES=... IMAGE_TAG=...
+	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
+		-f $(VALUES) --set image.tag=$(IMAGE_TAG) --wait --timeout 10m $(HELM_ARGS)
+
+undeploy: ## helm uninstall the release (PVCs and the namespace stay: see docs/operations.md)
+	$(HELM) uninstall $(RELEASE) --namespace $(NAMESPACE)

@@ -48,7 +48,7 @@ from nameko.standalone.events import get_event_exchange
 
 from _common import (IDENTITY, cpu_seconds, harness, infrastructure, machine_busy_seconds,
                      percentile, pids_of, rss_mib, running)
-from conftest import ADMIN_PHONE, IdentityClient           # tests/conftest.py
+from harness import ADMIN_PHONE, IdentityClient
 from integration.conftest import Bridge, InfluxServer      # tests/integration/conftest.py
 from kit import envelopes
 from kit.client import channel, metadata

@@ -16,6 +16,10 @@ import uuid
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kit.client import channel, metadata
+from smartcity.identity.v1 import identity_pb2 as pb
+from smartcity.identity.v1 import identity_pb2_grpc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_HOST = os.environ.get("TEST_AMQP_HOST", "127.0.0.1:5672")
@@ -164,3 +168,58 @@ def health_status(target, service=""):
         return None
     finally:
         channel.close()
+
+
+# Clients ------------------------------------------------------------------------
+ADMIN_PHONE = "0912000001"   # the services' BOOTSTRAP_ADMIN_PHONE in the tests
+
+
+class IdentityClient:
+    """A plain grpcio client of a running identity service, with test helpers."""
+
+    def __init__(self, service, otp_outbox):
+        self.service = service
+        self.otp_outbox = otp_outbox
+        self.channel = channel(service.target)
+        self.stub = identity_pb2_grpc.IdentityStub(self.channel)
+
+    def call(self, method, request, token=None, timeout=5):
+        return getattr(self.stub, method)(request, metadata=metadata(token), timeout=timeout)
+
+    def last_otp(self, phone):
+        with open(self.otp_outbox, encoding="utf-8") as outbox:
+            codes = [json.loads(line) for line in outbox]
+        return [c["code"] for c in codes if c["phone"] == phone][-1]
+
+    def register(self, phone, national_id, password="matkhau123", **fields):
+        request = pb.RegisterCitizenRequest(
+            full_name=fields.get("full_name", "Nguyễn Văn An"), phone=phone,
+            national_id=national_id, date_of_birth=fields.get("date_of_birth", "1990-05-17"),
+            sex=fields.get("sex", "male"), home_address=fields.get("home_address", "12 Hoàng Văn Thụ"),
+            home_unit_code=fields.get("home_unit_code", "05443"), password=password)
+        return self.call("RegisterCitizen", request)
+
+    def sign_in_with_otp(self, phone):
+        return self.call("SignInWithOtp", pb.SignInWithOtpRequest(
+            phone=phone, code=self.last_otp(harness_phone(phone))))
+
+    def citizen(self, phone, national_id, **fields):
+        """Registers a citizen, confirms their phone and returns (person, session)."""
+        person = self.register(phone, national_id, **fields)
+        return person, self.sign_in_with_otp(phone)
+
+    def admin_session(self):
+        """The bootstrap administrator (BOOTSTRAP_ADMIN_PHONE) signed in."""
+        try:
+            self.register(ADMIN_PHONE, "001090000001")
+        except Exception:
+            self.call("RequestOtp", pb.RequestOtpRequest(phone=ADMIN_PHONE))
+        return self.sign_in_with_otp(ADMIN_PHONE)
+
+    def close(self):
+        self.channel.close()
+
+
+def harness_phone(phone):
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return "+84" + digits.removeprefix("84").removeprefix("0")

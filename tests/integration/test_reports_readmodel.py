@@ -356,9 +356,10 @@ def test_the_timers_find_open_deadlines_and_long_resolved_reports(world):
     world.save(closed)
     world.sync()
 
-    deadlines = world.queries.open_deadlines()
+    deadlines = world.queries.open_deadlines(moment(world.start + DAY))
     assert deadlines == [(str(second.id), moment(world.start + 2 * HOUR)),
                          (str(first.id), moment(world.start + 5 * HOUR))]   # not the overdue one
+    assert world.queries.open_deadlines(moment(world.start + 3 * HOUR)) == deadlines[:1]
     assert world.queries.resolved_before(moment(world.start + 2 * DAY)) == ids([resolved_early])
     assert world.queries.resolved_before(moment(world.start + 4 * DAY)) \
         == ids([resolved_early, resolved_late])
@@ -424,7 +425,7 @@ def every_answer(queries: ReportsQueries, box, report_ids) -> dict:
         "closed": paged(lambda **p: queries.staff_queue([(None, None)], status="closed", **p)),
         "nearby": queries.nearby_open("pothole", *CENTRE, radius_m=500, days=60),
         "statistics": queries.statistics(),
-        "deadlines": queries.open_deadlines(),
+        "deadlines": queries.open_deadlines(datetime.now(timezone.utc)),
         "resolved": queries.resolved_before(datetime.now(timezone.utc)),
         "categories": queries.categories(include_inactive=True),
         "reports": [queries.report(i) for i in report_ids],

@@ -11,6 +11,7 @@ import pytest
 from kombu import Connection, Exchange, Producer
 
 import harness
+from harness import IdentityClient
 from kit import envelopes
 from kit.auth import KeyRing
 from kit.client import channel, metadata
@@ -157,8 +158,6 @@ def test_relay_fails_over_between_replicas(service_env, start_service, start_pro
     active, standby = (first, second) if relay_is_active(first) else (second, first)
     harness.wait_for(lambda: relay_is_active(active), message="an active relay")
     assert not relay_is_active(standby)
-    from conftest import IdentityClient
-
     client = IdentityClient(standby, env["OTP_OUTBOX_FILE"])
     probe = ProbeClient(start_probe(standby.target))
     for _ in range(3):

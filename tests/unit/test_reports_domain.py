@@ -185,7 +185,7 @@ def test_the_category_cache_follows_the_notification_log(app):
                       questions=[], agency="Sở Xây dựng", deadline_hours=48,
                       deadline_working_days=0, emergency=False, active=True, defined_by="x",
                       timestamp=moment(0)))
-    assert "streetlight" not in app.catalogue.categories
+    assert "streetlight" not in app.catalogue.items
     app.catalogue.catch_up()
     assert [c.code for c in app.categories()] == ["streetlight", "pothole"]   # by group
 

@@ -14,7 +14,6 @@ decide; nothing here scans the event log.
 """
 import math
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from kit.auth import (
 )
 from kit.errors import InvalidArgument, NotFound, PermissionDenied
 from kit.eventstore import EventSourcedApplication, retry_on_conflict
+from kit.memoryview import AggregatesByKey
 from kit import geography
 from reports import sla
 from reports.domainmodel import (
@@ -271,42 +271,6 @@ def checked_coordinate(value, field: str, limit: int) -> float:
 
 
 # Categories cache ------------------------------------------------------------------
-class Catalogue:
-    """The categories by code: a projection of their events, rebuilt at start
-    and kept current from the notification log, so filing reads no category
-    from the store and every replica sees definitions made through any other."""
-
-    TOPICS = [get_topic(Category.Defined), get_topic(Category.Redefined)]
-
-    def __init__(self, app):
-        self.app = app
-        self.categories: dict[str, Category] = {}
-        self.position = 0
-        self.refreshed_at = 0.0
-        self.lock = threading.Lock()
-
-    def catch_up(self):
-        with self.lock:
-            updated = dict(self.categories)
-            while True:
-                notifications = self.app.recorder.select_notifications(
-                    self.position + 1, 1000, topics=self.TOPICS)
-                for notification in notifications:
-                    category = self.app.repository.get(notification.originator_id)
-                    updated[category.code] = category
-                    self.position = notification.id
-                if len(notifications) < 1000:
-                    break
-            # Replaced, not changed in place: readers iterate without the lock.
-            self.categories = updated
-            self.refreshed_at = time.monotonic()
-
-    def current(self, max_age_seconds: float) -> dict[str, Category]:
-        if time.monotonic() - self.refreshed_at > max_age_seconds:
-            self.catch_up()
-        return self.categories
-
-
 # The application -------------------------------------------------------------------
 class ReportsApplication(EventSourcedApplication):
     """Commands and single-report queries of the reports service.
@@ -330,7 +294,8 @@ class ReportsApplication(EventSourcedApplication):
         self.media_exists = media_exists
         self.reopen_supporters = reopen_supporters
         self.calendar = sla.WorkingCalendar.load()
-        self.catalogue = Catalogue(self)
+        self.catalogue = AggregatesByKey(
+            self, [get_topic(Category.Defined), get_topic(Category.Redefined)], lambda c: c.code)
         self.catalogue.catch_up()
 
     # Loading and permissions ---------------------------------------------------------

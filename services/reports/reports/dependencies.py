@@ -1,4 +1,6 @@
 """Builds the reports application from configuration, and its links."""
+import time
+
 from nameko.extensions import DependencyProvider
 from smartcity.identity.v1 import identity_pb2
 
@@ -12,21 +14,35 @@ from reports.readmodel import ReportsProjection, ReportsQueries
 
 
 class IdentityLevels:
-    """identity's current answer on a person's assurance level, asked over
-    gRPC (nameko-grpc) with this service's machine token."""
+    """identity's answers about a person, asked over gRPC (nameko-grpc) with
+    this service's machine token: the assurance level fresh every time (a
+    support must count only for a confirmed person), the name cached."""
+
+    NAME_CACHE_SECONDS = 3600
 
     def __init__(self, container):
         self.container = container
+        self.names: dict[str, tuple[str, float]] = {}
 
     def link(self) -> IdentityLink:
         return next(e for e in self.container.extensions if isinstance(e, IdentityLink))
 
-    def assurance_level(self, person_id: str) -> int:
+    def lookup(self, person_id: str):
         link = self.link()
-        person = link.client.call(
+        return link.client.call(
             "LookupPerson", identity_pb2.LookupPersonRequest(person_id=person_id),
             metadata=[("authorization", f"Bearer {link.machine_token()}")])
-        return person.assurance_level
+
+    def assurance_level(self, person_id: str) -> int:
+        return self.lookup(person_id).assurance_level
+
+    def name(self, caller) -> str:
+        cached = self.names.get(caller.subject)
+        if cached and time.monotonic() - cached[1] < self.NAME_CACHE_SECONDS:
+            return cached[0]
+        name = self.lookup(caller.subject).full_name
+        self.names[caller.subject] = (name, time.monotonic())
+        return name
 
 
 def build_application(env, container=None) -> ReportsApplication:

@@ -426,11 +426,13 @@ class ReportsQueries:
             params)
         return _statistics(groups, self._median_hours_to_resolve(where, params, groups))
 
-    def open_deadlines(self) -> list[tuple[str, datetime]]:
-        """(id, deadline) of open reports not yet overdue, earliest first: the overdue timer's."""
+    def open_deadlines(self, before: datetime) -> list[tuple[str, datetime]]:
+        """(id, deadline) of open reports not yet overdue whose deadline is
+        before `before`, earliest first: the overdue timer's candidates."""
         rows = self.read_model.query(
             f"SELECT id, deadline FROM {{schema}}.reports WHERE {_OPEN} AND overdue = %s "
-            "ORDER BY overdue DESC, deadline, id", (False,))
+            "AND deadline < %s ORDER BY overdue DESC, deadline, id LIMIT 1000",
+            (False, _epoch(before)))
         return [(row["id"], _moment(row["deadline"])) for row in rows]
 
     def resolved_before(self, moment: datetime) -> list[str]:

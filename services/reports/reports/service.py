@@ -63,12 +63,17 @@ class ReportsService(HealthMixin):
     @reports_rpc
     def FileReport(self, request, context):
         caller = self.caller.require()
-        report = self.app.file_report(
+        report = self.file_report(
             caller, category=request.category, description=request.description,
             latitude=request.location.latitude, longitude=request.location.longitude,
             address=request.address, answers={a.question: a.value for a in request.answers},
             media=list(request.media), anonymous=request.anonymous)
         return self.shown(caller, report)
+
+    def file_report(self, caller, **fields):
+        """Files with the reporter's name, which staff see (identity's answer, cached)."""
+        return self.app.file_report(caller, reporter_name=self.app.identity.name(caller),
+                                    **fields)
 
     @reports_rpc
     def SupportReport(self, request, context):
@@ -172,7 +177,8 @@ class ReportsService(HealthMixin):
     @http("GET,POST", "/open311/v2/<path:rest>")
     def open311(self, request, rest):
         principal = self.http_principal(request)
-        endpoint = Open311(self.app.queries, file=self.app.file_report,
+        endpoint = Open311(self.app.queries, file=self.file_report,
+                           media_url=lambda sha256: f"{request.host_url}media/{sha256}",
                            authenticate=lambda key: Caller(
                                self.caller.verifier, f"Bearer {key}").principal())
         body = request.form if request.method == "POST" else None
@@ -200,8 +206,8 @@ class ReportsService(HealthMixin):
     @timer(interval=60)
     def mark_overdue(self):
         now = time.time()
-        due = [report_id for report_id, deadline in self.app.queries.open_deadlines()
-               if deadline.timestamp() < now]
+        due = [report_id for report_id, _ in self.app.queries.open_deadlines(
+            datetime.datetime.fromtimestamp(now, datetime.timezone.utc))]
         if due:
             self.app.mark_overdue(now, due)
 

@@ -14,6 +14,7 @@ from kit import settings
 from kit.auth import Principal, Role, require_role
 from kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from kit.eventstore import EventSourcedApplication, retry_on_conflict
+from kit.memoryview import AggregatesByKey
 from kit.statetable import StateTable
 from sensors.catalogue import FAMILIES, KINDS
 from sensors.domainmodel import CHANGEABLE, Sensor, sensor_uuid
@@ -47,40 +48,6 @@ class IngestResult:
     calibrated: bool = False    # some accepted value differs from what the gateway sent
 
 
-class Registry:
-    """The sensors by their public id: a projection of the registry's events,
-    rebuilt at start and kept current from the notification log, so every
-    replica sees changes made through any other."""
-
-    TOPICS = [get_topic(e) for e in (Sensor.Registered, Sensor.Changed, Sensor.CameOnline,
-                                     Sensor.WentOffline)]
-
-    def __init__(self, app):
-        self.app = app
-        self.sensors: dict[str, Sensor] = {}
-        self.position = 0
-        self.refreshed_at = 0.0
-        self.lock = threading.Lock()
-
-    def catch_up(self):
-        with self.lock:
-            while True:
-                notifications = self.app.recorder.select_notifications(
-                    self.position + 1, 1000, topics=self.TOPICS)
-                for notification in notifications:
-                    sensor = self.app.repository.get(notification.originator_id)
-                    self.sensors[sensor.sensor_id] = sensor
-                    self.position = notification.id
-                if len(notifications) < 1000:
-                    break
-            self.refreshed_at = time.monotonic()
-
-    def current(self, max_age_seconds: float):
-        if time.monotonic() - self.refreshed_at > max_age_seconds:
-            self.catch_up()
-        return self.sensors
-
-
 class SensorsApplication(EventSourcedApplication):
     snapshotted = (Sensor,)
 
@@ -89,7 +56,9 @@ class SensorsApplication(EventSourcedApplication):
         self.units = units
         self.store = store
         self.clock = clock
-        self.registry = Registry(self)
+        self.registry = AggregatesByKey(self, [get_topic(e) for e in (
+            Sensor.Registered, Sensor.Changed, Sensor.CameOnline, Sensor.WentOffline)],
+            lambda sensor: sensor.sensor_id)
         self.positions = StateTable(self, "ingest_positions")
         self.engine = RuleEngine(rules, StateTable(self, "rule_states"), clock)
         self.max_future_ns = settings.get_int("INGEST_MAX_FUTURE_SECONDS") * 10 ** 9
