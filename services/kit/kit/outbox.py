@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 
 from eventsourcing.persistence import Tracking
 
@@ -89,6 +90,39 @@ class FileLeaderLock:
             self.fd = None
 
 
+class Leadership:
+    """Asks the database whether the lock is still ours at most every
+    `interval` seconds, not on every pass: a busy follower wakes on every
+    save. A leader that lost its connection learns it within the interval;
+    what it published meanwhile, the new leader may publish again, and
+    consumers drop the copies."""
+
+    def __init__(self, lock, interval: float):
+        self.lock = lock
+        self.interval = interval
+        self.last_check = time.monotonic()
+
+    def checked(self):
+        self.last_check = time.monotonic()
+
+    def still_held(self) -> bool:
+        if time.monotonic() - self.last_check < self.interval:
+            return True
+        self.checked()
+        return self.lock.held()
+
+
+# After a wake-up, a moment for the saves of concurrent requests to land, so
+# one pass carries many events instead of one pass per save.
+SETTLE_SECONDS = 0.01
+
+
+def wait_for_more(wakeup: threading.Event, poll_seconds: float):
+    if wakeup.wait(poll_seconds):
+        time.sleep(SETTLE_SECONDS)
+    wakeup.clear()
+
+
 def leader_lock_for(env: dict, task: str):
     """The lock that lets one replica run `task` (the relay, a projection)."""
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
@@ -118,6 +152,7 @@ class OutboxRelay:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.is_leader = False
+        self.leadership = Leadership(lock, self.leader_retry_seconds)
         app.on_saved.append(self.wakeup.set)
 
     def run(self):
@@ -134,14 +169,14 @@ class OutboxRelay:
             self.stopping.wait(self.leader_retry_seconds)
             return
         if self.relay_batch() < self.batch_size:
-            self.wakeup.wait(self.poll_seconds)
-            self.wakeup.clear()
+            wait_for_more(self.wakeup, self.poll_seconds)
 
     def ensure_leadership(self) -> bool:
         was_leader = self.is_leader
-        self.is_leader = self.lock.held() if was_leader else self.lock.acquire()
+        self.is_leader = self.leadership.still_held() if was_leader else self.lock.acquire()
         if self.is_leader != was_leader:
             log.info("outbox relay %s", "active" if self.is_leader else "standby")
+            self.leadership.checked()
         return self.is_leader
 
     def position(self) -> int:

@@ -16,6 +16,7 @@ import threading
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from kit import settings
+from kit.outbox import Leadership, wait_for_more
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class ProjectionRunner:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.is_leader = False
+        self.leadership = Leadership(lock, self.leader_retry_seconds)
         read_model.app.on_saved.append(self.wakeup.set)
 
     def run(self):
@@ -145,13 +147,16 @@ class ProjectionRunner:
         self.lock.release()
 
     def step(self):
-        self.is_leader = self.lock.held() if self.is_leader else self.lock.acquire()
+        if self.is_leader:
+            self.is_leader = self.leadership.still_held()
+        else:
+            self.is_leader = self.lock.acquire()
+            self.leadership.checked()
         if not self.is_leader:
             self.stopping.wait(self.leader_retry_seconds)
             return
         if self.read_model.catch_up() == 0:
-            self.wakeup.wait(self.poll_seconds)
-            self.wakeup.clear()
+            wait_for_more(self.wakeup, self.poll_seconds)
 
     def stop(self):
         self.stopping.set()

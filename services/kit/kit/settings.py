@@ -120,6 +120,14 @@ SETTINGS = (
             "the shipped mappings.", services=("alerts",)),
     Setting("CASE_ESCALATE_SECONDS", "60", "An emergency case not acknowledged this long is "
             "escalated.", services=("alerts",)),
+    Setting("MARKETPLACE_RESERVATION_MINUTES", "15",
+            "Minutes an unconfirmed order holds its stock before it expires.",
+            services=("marketplace",)),
+    Setting("MARKETPLACE_EXPIRY_SWEEP_SECONDS", "30",
+            "How often expired reservations are looked for.", services=("marketplace",)),
+    Setting("MARKETPLACE_PAYMENT_PROVIDER", "fake",
+            "Online payment provider (only the fake one exists: providers are outside the "
+            "platform).", services=("marketplace",)),
     Setting("PASSWORD_HASH_MEMORY_KIB", "19456", "argon2id memory cost.", services=("identity",)),
     Setting("PASSWORD_HASH_TIME_COST", "2", "argon2id time cost.", services=("identity",)),
 )

@@ -1,0 +1,288 @@
+"""The marketplace end to end: a grpcio client in this process, identity and
+marketplace as processes over TCP, PostgreSQL and RabbitMQ.
+
+Sellers appear once identity publishes OrganisationVerified: the tests use
+identity's real RPCs (a citizen registers an organisation, the administrator
+verifies it). Reservations run out after a few seconds here
+(MARKETPLACE_RESERVATION_MINUTES), so the expiry timer acts during the run.
+The read side is a projection: reads that follow a command poll until they
+reflect it.
+"""
+import contextlib
+import random
+import threading
+import uuid
+
+import grpc
+import psycopg
+import pytest
+
+import harness
+from kit.client import channel, field_violations, metadata
+from reports_fixtures import base_env, root_conftest, start, unique_phone_and_cccd
+from smartcity.identity.v1 import identity_pb2 as ipb
+from smartcity.marketplace.v1 import marketplace_pb2 as pb
+from smartcity.marketplace.v1 import marketplace_pb2_grpc
+
+pytestmark = pytest.mark.timeout(240)
+
+INVALID, DENIED = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED
+NOT_FOUND, PRECONDITION = grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION
+ABORTED = grpc.StatusCode.ABORTED
+COMMUNE = "05443"
+RESERVATION_SECONDS = 6
+TAX_CODE_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+
+
+def tax_code() -> str:
+    """A fresh enterprise tax code with a valid check digit."""
+    while True:
+        head = f"{random.randrange(10 ** 8, 10 ** 9):09d}"
+        check = 10 - sum(int(d) * w for d, w in zip(head, TAX_CODE_WEIGHTS)) % 11
+        if check < 10:
+            return head + str(check)
+
+
+class Marketplace:
+    """identity and marketplace running; a grpcio client of marketplace."""
+
+    def __init__(self, identity, service):
+        self.identity = identity
+        self.service = service
+        self.channel = channel(service.target)
+        self.stub = marketplace_pb2_grpc.MarketplaceStub(self.channel)
+        self.admin = identity.admin_session()
+
+    def call(self, method, request, token=None, timeout=20):
+        return getattr(self.stub, method)(request, metadata=metadata(token), timeout=timeout)
+
+    def refused(self, code, method, request, token=None, field=None):
+        before = self.log_position()
+        with pytest.raises(grpc.RpcError) as error:
+            self.call(method, request, token=token)
+        assert error.value.code() == code, (error.value.code(), error.value.details())
+        if field is not None:
+            assert field in [name for name, _ in field_violations(error.value)]
+        assert self.log_position() == before, "a refused request changed the store"
+
+    def log_position(self) -> int:
+        dsn, schema = self.service.env["EVENT_STORE_URL"].split("?schema=")
+        with psycopg.connect(dsn) as conn:
+            return conn.execute(f'SELECT count(*) FROM "{schema}".marketplaceapplication_events'
+                                ).fetchone()[0]
+
+    def citizen(self):
+        return self.identity.citizen(*unique_phone_and_cccd())
+
+    def official(self):
+        person, _ = self.citizen()
+        self.identity.call("GrantRole", ipb.RoleRequest(person_id=person.id, grant=ipb.RoleGrant(
+            role="agency_staff", agency="Sở Công Thương", jurisdiction="19")),
+            token=self.admin.access_token)
+        self.identity.call("RequestOtp", ipb.RequestOtpRequest(phone=person.phone))
+        return person, self.identity.sign_in_with_otp(person.phone)
+
+    def seller(self):
+        """A cooperative identity verified, as marketplace knows it: (seller id, owner)."""
+        owner = self.citizen()
+        organisation = self.identity.call("RegisterOrganisation", ipb.RegisterOrganisationRequest(
+            name="HTX Chè Tân Cương", tax_code=tax_code(), kind="cooperative",
+            unit_code=COMMUNE, address="Xóm Nam Đồng"), token=token(owner))
+        self.identity.call("VerifyOrganisation", ipb.VerifyOrganisationRequest(
+            organisation_id=organisation.id), token=self.admin.access_token)
+        harness.wait_for(lambda: self.exists("GetSeller", pb.SellerRef(seller_id=organisation.id)),
+                         message="the seller from identity's event")
+        return organisation.id, owner
+
+    def exists(self, method, request):
+        try:
+            return self.call(method, request)
+        except grpc.RpcError as error:
+            if error.code() != NOT_FOUND:
+                raise
+            return None
+
+    def product(self, seller, official, stock=10, **fields):
+        """A listing approved by the official."""
+        values = dict(name="Chè Thái Nguyên đặc biệt", description="Búp chè non",
+                      category=f"tea-{uuid.uuid4().hex[:6]}", unit="hộp 200g",
+                      price_vnd=150_000, origin_commune=COMMUNE, stock=stock,
+                      geographical_indication="Chè Thái Nguyên",
+                      ocop=pb.OcopRating(stars=4, certificate_number="OCOP-TN-1",
+                                         expires_on="2099-12-31"))
+        values.update(fields)
+        listed = self.call("ListProduct", pb.ListProductRequest(seller_id=seller[0], **values),
+                           token=token(seller[1]))
+        return self.call("ApproveProduct", pb.ProductRef(product_id=listed.id),
+                         token=token(official))
+
+    def order(self, buyer, product, quantity=1):
+        [order] = self.call("PlaceOrders", pb.PlaceOrdersRequest(
+            items=[pb.CartItem(product_id=product.id, quantity=quantity)],
+            delivery_address="12 Hoàng Văn Thụ"), token=token(buyer)).orders
+        return order
+
+    def stock(self, product) -> int:
+        return self.call("GetProduct", pb.ProductRef(product_id=product.id)).stock
+
+    def search(self, **fields):
+        return self.call("SearchProducts", pb.SearchProductsRequest(**fields))
+
+    def close(self):
+        self.channel.close()
+
+
+def token(holder) -> str:
+    return holder[1].access_token
+
+
+@pytest.fixture(scope="module")
+def market(request, tmp_path_factory, postgres_db, vhost):
+    conftest = root_conftest(request.config)
+    scratch = tmp_path_factory.mktemp("marketplace")
+    identity_env = base_env(conftest, scratch, postgres_db, vhost, "identity")
+    with contextlib.ExitStack() as stack:
+        identity_service = start(identity_env, stack, "identity.service:IdentityService",
+                                 scratch / "identity.log")
+        env = base_env(conftest, scratch, postgres_db, vhost, "marketplace",
+                       IDENTITY_GRPC_TARGET=identity_service.target,
+                       MARKETPLACE_RESERVATION_MINUTES=str(RESERVATION_SECONDS / 60),
+                       MARKETPLACE_EXPIRY_SWEEP_SECONDS="0.5")
+        service = start(env, stack, "marketplace.service:MarketplaceService",
+                        scratch / "marketplace.log")
+        identity = conftest.IdentityClient(identity_service, identity_env["OTP_OUTBOX_FILE"])
+        stack.callback(identity.close)
+        platform = Marketplace(identity, service)
+        stack.callback(platform.close)
+        yield platform
+
+
+@pytest.fixture(scope="module")
+def official(market):
+    return market.official()
+
+
+@pytest.fixture(scope="module")
+def seller(market):
+    return market.seller()
+
+
+def test_order_lifecycle_and_permissions(market, seller, official):
+    product = market.product(seller, official)
+    buyer, stranger = market.citizen(), market.citizen()
+    order = market.order(buyer, product, 2)
+    assert (order.status, order.total_vnd, order.seller_id) == ("placed", 300_000, seller[0])
+    ref = pb.OrderRef(order_id=order.id)
+    market.refused(DENIED, "ConfirmOrder", ref, token=token(stranger))
+    market.refused(DENIED, "ConfirmOrder", ref, token=token(buyer))
+    market.refused(PRECONDITION, "ReviewOrder", pb.ReviewOrderRequest(order_id=order.id, stars=5),
+                   token=token(buyer), field="order_id")
+    market.call("ConfirmOrder", ref, token=token(seller[1]))
+    market.refused(PRECONDITION, "RejectOrder", pb.ReasonRequest(order_id=order.id, reason="x"),
+                   token=token(seller[1]), field="order_id")
+    market.call("ShipOrder", ref, token=token(seller[1]))
+    market.refused(PRECONDITION, "CancelOrder", pb.ReasonRequest(order_id=order.id),
+                   token=token(buyer), field="order_id")
+    delivered = market.call("MarkDelivered", ref, token=token(seller[1]))
+    assert delivered.paid and delivered.payment_id == "cod"
+    market.refused(INVALID, "ReviewOrder", pb.ReviewOrderRequest(order_id=order.id, stars=6),
+                   token=token(buyer), field="stars")
+    market.call("ReviewOrder", pb.ReviewOrderRequest(order_id=order.id, stars=4),
+                token=token(buyer))
+    assert market.call("CompleteOrder", ref, token=token(buyer)).status == "completed"
+    assert market.stock(product) == 8
+    rated = harness.wait_for(lambda: market.call(
+        "GetProduct", pb.ProductRef(product_id=product.id)).rating_count == 1 and
+        market.call("GetSeller", pb.SellerRef(seller_id=seller[0])), message="the rating")
+    assert rated.rating_average == 4.0
+    mine = harness.wait_for(lambda: market.call("ListMyOrders", pb.ListOrdersRequest(),
+                                                token=token(buyer)).orders, message="my orders")
+    assert [o.status for o in mine] == ["completed"]
+
+
+def test_bad_input_names_the_field_and_changes_nothing(market, seller, official):
+    market.refused(INVALID, "ListProduct", pb.ListProductRequest(
+        seller_id=seller[0], name="Chè", category="tea", unit="hộp", price_vnd=0,
+        origin_commune=COMMUNE), token=token(seller[1]), field="price_vnd")
+    market.refused(DENIED, "ListProduct", pb.ListProductRequest(
+        seller_id=seller[0], name="Chè", category="tea", unit="hộp", price_vnd=1000,
+        origin_commune=COMMUNE), token=token(market.citizen()))
+    product = market.product(seller, official)
+    market.refused(INVALID, "PlaceOrders", pb.PlaceOrdersRequest(
+        items=[pb.CartItem(product_id=product.id, quantity=0)], delivery_address="x"),
+        token=token(market.citizen()), field="items[0].quantity")
+
+
+def test_cancelling_returns_stock_and_a_cart_splits_per_seller(market, seller, official):
+    other = market.seller()
+    tea, longan = market.product(seller, official), market.product(other, official,
+                                                                    name="Nhãn lồng")
+    buyer = market.citizen()
+    orders = market.call("PlaceOrders", pb.PlaceOrdersRequest(
+        items=[pb.CartItem(product_id=tea.id, quantity=3),
+               pb.CartItem(product_id=longan.id, quantity=1)],
+        delivery_address="Đồng Hỷ"), token=token(buyer)).orders
+    assert sorted(o.seller_id for o in orders) == sorted([seller[0], other[0]])
+    assert market.stock(tea) == 7
+    tea_order = next(o for o in orders if o.seller_id == seller[0])
+    market.call("CancelOrder", pb.ReasonRequest(order_id=tea_order.id, reason="đổi ý"),
+                token=token(buyer))
+    assert market.stock(tea) == 10
+
+
+def test_concurrent_buyers_never_oversell_and_unconfirmed_reservations_expire(
+        market, seller, official):
+    product = market.product(seller, official, stock=10)
+    buyers = [market.citizen() for _ in range(50)]
+    outcomes, start_line = [], threading.Barrier(len(buyers))
+
+    def buy(buyer):
+        start_line.wait()
+        while True:   # a lost optimistic-concurrency race may answer ABORTED: try again
+            try:
+                outcomes.append(market.order(buyer, product).id)
+                return
+            except grpc.RpcError as error:
+                if error.code() != ABORTED:
+                    outcomes.append(error.code())
+                    return
+
+    threads = [threading.Thread(target=buy, args=(b,)) for b in buyers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sold = [o for o in outcomes if isinstance(o, str)]
+    assert len(sold) == 10, outcomes
+    assert outcomes.count(PRECONDITION) == 40
+    assert market.stock(product) == 0
+    # the seller confirms one; the other nine run out and return their units
+    market.call("ConfirmOrder", pb.OrderRef(order_id=sold[0]), token=token(seller[1]))
+    harness.wait_for(lambda: market.stock(product) == 9, timeout=RESERVATION_SECONDS + 20,
+                     message="expired reservations to return their stock")
+    expired = market.call("GetOrder", pb.OrderRef(order_id=sold[1]), token=token(seller[1]))
+    assert expired.status == "expired"
+
+
+def test_search_ignores_diacritics(market, seller, official):
+    category = f"tea-{uuid.uuid4().hex[:6]}"
+    tea = market.product(seller, official, category=category, name="Chè Thái Nguyên Tân Cương")
+    market.product(seller, official, category=category, name="Mật ong rừng", price_vnd=300_000)
+    harness.wait_for(lambda: len(market.search(category=category).products) == 2,
+                     message="both products in search")
+    found = market.search(text="che thai nguyen tan cuong", category=category).products
+    assert [p.id for p in found] == [tea.id]
+    assert [p.name for p in market.search(category=category, sort=pb.PRICE_DESCENDING).products
+            ] == ["Mật ong rừng", tea.name]
+    assert [p.id for p in market.search(text="ĐẶC", category=category).products] == []
+
+
+def test_expired_certificates_hide_the_rating(market, seller, official):
+    category = f"honey-{uuid.uuid4().hex[:6]}"
+    expired = market.product(seller, official, category=category, ocop=pb.OcopRating(
+        stars=5, certificate_number="OCOP-TN-9", expires_on="2020-01-01"))
+    assert market.call("GetProduct", pb.ProductRef(product_id=expired.id)).ocop_stars == 0
+    rows = harness.wait_for(lambda: market.search(category=category).products,
+                            message="the product in search")
+    assert rows[0].ocop_stars == 0 and rows[0].certificate_number == "OCOP-TN-9"
+    assert market.search(category=category, min_stars=3).products == []
