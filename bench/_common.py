@@ -204,3 +204,34 @@ def machine_busy_seconds() -> float:
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
     return (user + nice + system + irq + softirq) / CLOCK_TICKS   # guest time is within user
+
+
+class CpuMeter:
+    """CPU used by groups of processes, and by the whole machine, between two
+    marks; a process that comes or goes in between (a PostgreSQL backend)
+    does not count."""
+
+    def __init__(self, groups: dict[str, list[int]]):
+        self.groups = groups
+
+    def mark(self) -> dict:
+        used = {name: self.used(pids) for name, pids in self.groups.items()}
+        return {"groups": used, "machine": machine_busy_seconds(), "wall": time.monotonic()}
+
+    @staticmethod
+    def used(pids) -> dict[int, float]:
+        seconds = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                seconds[pid] = cpu_seconds(pid)
+        return seconds
+
+    @staticmethod
+    def cores(begin: dict, end: dict) -> dict[str, float]:
+        """Cores busy on average (1.0 = one core all the time), per group and "machine"."""
+        wall = end["wall"] - begin["wall"]
+        cores = {name: sum(end["groups"][name][pid] - seconds for pid, seconds in pids.items()
+                           if pid in end["groups"][name]) / wall
+                 for name, pids in begin["groups"].items()}
+        cores["machine"] = (end["machine"] - begin["machine"]) / wall
+        return cores

@@ -51,8 +51,8 @@ from dataclasses import dataclass
 import grpc
 import psycopg
 
-from _common import (IDENTITY, connect, cpu_seconds, harness, infrastructure, latency_summary,
-                     machine_busy_seconds, percentile, pids_of, running)
+from _common import (CpuMeter, IDENTITY, connect, harness, infrastructure, latency_summary,
+                     percentile, pids_of, running)
 from bench_reports_queries import (AGENCIES, CATEGORIES, CITY_CENTRE, COLUMNS, PROVINCE,
                                    PROVINCE_BOX, Province, box_around)
 from harness import ADMIN_PHONE, IdentityClient
@@ -273,35 +273,6 @@ def filing_process(target, tokens, clients, count, pace, reports, go, start_at):
     reports.put(("done", ([t for r in results for t in r[0]],
                           sum((r[1] for r in results), collections.Counter()),
                           max(r[2] for r in results))))
-
-
-class CpuMeter:
-    """Cores busy per group of processes, and the whole machine, between two marks;
-    a process that comes or goes in between (a PostgreSQL backend) does not count."""
-
-    def __init__(self, groups: dict[str, list[int]]):
-        self.groups = groups
-
-    def mark(self) -> dict:
-        used = {name: self.used(pids) for name, pids in self.groups.items()}
-        return {"groups": used, "machine": machine_busy_seconds(), "wall": time.monotonic()}
-
-    @staticmethod
-    def used(pids) -> dict[int, float]:
-        seconds = {}
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                seconds[pid] = cpu_seconds(pid)
-        return seconds
-
-    @staticmethod
-    def cores(begin: dict, end: dict) -> dict[str, float]:
-        wall = end["wall"] - begin["wall"]
-        cores = {name: sum(end["groups"][name][pid] - used for pid, used in pids.items()
-                           if pid in end["groups"][name]) / wall
-                 for name, pids in begin["groups"].items()}
-        cores["machine"] = (end["machine"] - begin["machine"]) / wall
-        return cores
 
 
 @dataclass(frozen=True)

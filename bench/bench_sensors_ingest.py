@@ -46,8 +46,7 @@ import grpc
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
 
-from _common import (IDENTITY, cpu_seconds, harness, infrastructure, machine_busy_seconds,
-                     percentile, pids_of, rss_mib, running)
+from _common import (CpuMeter, IDENTITY, harness, infrastructure, percentile, pids_of, rss_mib, running)
 from harness import ADMIN_PHONE, IdentityClient
 from integration.conftest import Bridge, InfluxServer      # tests/integration/conftest.py
 from kit import envelopes
@@ -407,37 +406,6 @@ class RssSampler(Poller):
 
     def poll(self):
         self.peak = max(self.peak, rss_mib(self.pid))
-
-
-class CpuMeter:
-    """CPU used by groups of processes, and by the whole machine, between two
-    marks; a process that comes or goes in between (a PostgreSQL backend)
-    does not count."""
-
-    def __init__(self, groups: dict[str, list[int]]):
-        self.groups = groups
-
-    def mark(self) -> dict:
-        used = {name: self.used(pids) for name, pids in self.groups.items()}
-        return {"groups": used, "machine": machine_busy_seconds(), "wall": time.monotonic()}
-
-    @staticmethod
-    def used(pids) -> dict[int, float]:
-        seconds = {}
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                seconds[pid] = cpu_seconds(pid)
-        return seconds
-
-    @staticmethod
-    def cores(begin: dict, end: dict) -> dict[str, float]:
-        """Cores busy on average (1.0 = one core all the time), per group and "machine"."""
-        wall = end["wall"] - begin["wall"]
-        cores = {name: sum(end["groups"][name][pid] - seconds for pid, seconds in pids.items()
-                           if pid in end["groups"][name]) / wall
-                 for name, pids in begin["groups"].items()}
-        cores["machine"] = (end["machine"] - begin["machine"]) / wall
-        return cores
 
 
 # The platform ----------------------------------------------------------------------------

@@ -47,7 +47,9 @@ from eventsourcing.domain import Aggregate, event
 
 from alerts import cap
 from kit.auth import Principal, Role, require_role
-from kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from kit.errors import (
+    FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, check_keys,
+)
 from kit.eventstore import retry_on_conflict
 
 log = logging.getLogger(__name__)
@@ -573,16 +575,6 @@ def per_language(entry, field: str, kind: type, require_vietnamese=True) -> dict
     if require_vietnamese and "vi-VN" not in entry:
         raise InvalidArgument("vi-VN is required", field=field)
     return dict(entry)
-
-
-def check_keys(entry, allowed: set, required: set, field: str):
-    if not isinstance(entry, dict):
-        raise InvalidArgument("must be an object", field=field)
-    missing, unknown = sorted(required - entry.keys()), sorted(entry.keys() - allowed)
-    if missing:
-        raise InvalidArgument(f"missing {missing}", field=field)
-    if unknown:
-        raise InvalidArgument(f"unknown keys {unknown}", field=field)
 
 
 # Commands --------------------------------------------------------------------------

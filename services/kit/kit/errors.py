@@ -47,3 +47,14 @@ class ResourceExhausted(DomainError):
 
 class Aborted(DomainError):
     """A concurrent change won; the command may be retried."""
+
+
+def check_keys(entry, allowed: set, required: set, field: str):
+    """A JSON object of a configuration file has the keys it must, and no others."""
+    if not isinstance(entry, dict):
+        raise InvalidArgument("must be an object", field=field)
+    missing, unknown = sorted(required - entry.keys()), sorted(entry.keys() - allowed)
+    if missing:
+        raise InvalidArgument(f"missing {missing}", field=field)
+    if unknown:
+        raise InvalidArgument(f"unknown keys {unknown}", field=field)

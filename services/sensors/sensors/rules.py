@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Mapping
 
-from kit.errors import InvalidArgument
+from kit.errors import InvalidArgument, check_keys
 from sensors.aqi import DAY, VIETNAM_UTC_OFFSET
 from sensors.catalogue import CAMERA, ENVIRONMENTAL, KINDS
 
@@ -227,7 +227,7 @@ LEVEL_KEYS = {"name", "severity", "rise_at", "clear_below"}
 
 
 def _rule_from_json(entry) -> ThresholdRule:
-    _check_keys(entry, RULE_KEYS, {"name", "kind", "levels"}, "")
+    check_keys(entry, RULE_KEYS, {"name", "kind", "levels"}, "")
     levels = entry["levels"]
     if not isinstance(levels, list):
         raise InvalidArgument("must be a list of levels", field="levels")
@@ -244,13 +244,13 @@ def _rule_from_json(entry) -> ThresholdRule:
 
 
 def _level_from_json(entry, field: str) -> Level:
-    _check_keys(entry, LEVEL_KEYS, LEVEL_KEYS, field + ".")
+    check_keys(entry, LEVEL_KEYS, LEVEL_KEYS, field)
     return Level(name=entry["name"], severity=entry["severity"], rise_at=entry["rise_at"],
                  clear_below=entry["clear_below"])
 
 
 def _window_from_json(entry) -> LocalWindow:
-    _check_keys(entry, {"start", "end"}, {"start", "end"}, "window.")
+    check_keys(entry, {"start", "end"}, {"start", "end"}, "window")
     return LocalWindow(start=_seconds_of_day(entry["start"], "window.start"),
                        end=_seconds_of_day(entry["end"], "window.end"))
 
@@ -264,17 +264,6 @@ def _seconds_of_day(text, field: str) -> int:
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise InvalidArgument(f"{text!r} is not a time of day", field=field)
     return hours * 3600 + minutes * 60
-
-
-def _check_keys(entry, allowed: set, required: set, prefix: str):
-    field = prefix.rstrip(".")
-    if not isinstance(entry, dict):
-        raise InvalidArgument("must be an object", field=field)
-    missing, unknown = sorted(required - entry.keys()), sorted(entry.keys() - allowed)
-    if missing:
-        raise InvalidArgument(f"missing {missing}", field=field)
-    if unknown:
-        raise InvalidArgument(f"unknown keys {unknown}", field=field)
 
 
 def _check_rule(rule: ThresholdRule):
