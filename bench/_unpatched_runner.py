@@ -8,7 +8,6 @@ watchers when it is imported and keeps no copy, so the originals are saved
 before it is imported and put back after.
 """
 import os
-import sys
 import warnings
 
 # as kit.runner does, before anything imports socket or threading
