@@ -3,9 +3,11 @@ a simulated sensor fleet, says where they are, and stops everything cleanly on
 Ctrl-C."""
 import importlib.util
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -30,11 +32,31 @@ BANNER = "smartcity is running"
 ADMIN_PHONE = "0912000001"
 
 
+def free_base_port(services=8, http_offset=1000) -> int:
+    """A base below the ephemeral range whose gRPC ports (base + i) and HTTP
+    ports (base + http_offset + i) are all free: run.py takes consecutive ones."""
+    for _ in range(200):
+        base = random.randrange(20000, 28000)
+        if all(port_free(base + offset + i) for offset in (0, http_offset)
+               for i in range(services)):
+            return base
+    raise AssertionError("no free block of ports for run.py")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 class Launcher:
     """deploy/local/run.py in its own process, its output collected line by line."""
 
     def __init__(self, var: Path, amqp_uri: str, **env):
-        self.base_port = harness.free_port()
+        self.base_port = free_base_port()
         self.process = subprocess.Popen(
             [sys.executable, str(RUN), "--var", str(var), "--base-port", str(self.base_port),
              "--no-tail"],
