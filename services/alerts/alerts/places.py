@@ -119,6 +119,8 @@ class PlacesCommands:
                                       field="unit_code")
             place["unit_code"] = unit_code
         elif kind == "current_location":
+            if point is None:
+                raise InvalidArgument("a current location needs the location", field="location")
             place["point"] = checked_point(point, "location")
         elif polygon:
             place["polygon"] = checked_polygon(polygon)
