@@ -63,7 +63,7 @@ MEASURED = (("pm25", "µg/m³", 35.0), ("pm10", "µg/m³", 60.0), ("temperature"
             ("humidity", "%", 75.0), ("noise", "dB(A)", 62.0))   # kind, unit, typical value
 UNIT_CODE = "05443"
 BATCH = 1_000
-IN_FLIGHT_BATCHES = 2     # per gateway: one at the service, the next already waiting
+IN_FLIGHT_BATCHES = 4     # per gateway, as the real gateway streams (sensors/gateway/client.py)
 SAMPLE_EVERY = 5          # batches per gauge sample: a few rule events a second
 RISE_AT, CLEAR_BELOW = 10.0, 9.0                    # the gauges' rule, metres
 CHEAP_HASH = {"PASSWORD_HASH_MEMORY_KIB": "1024", "PASSWORD_HASH_TIME_COST": "1"}
