@@ -6,6 +6,7 @@ from eventsourcing.utils import get_topic
 
 from kit import settings
 from kit.eventstore import EventSourcedApplication
+from alerts import cap
 from alerts.emergency import EmergencyCase, EmergencyCommands
 from alerts.notifications import Inbox, NotificationCommands, view
 from alerts.places import Places, PlacesCommands
@@ -41,7 +42,8 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
         """(position, (warning, matched place ids)) for public warnings that
         touch the person's places; places are read once, when the stream opens."""
         places = self.places_of(person_id)
-        followed = dict(places.places) if places else {}
+        followed = {place_id: cap.place_shape(place, self.communes)
+                    for place_id, place in (places.places.items() if places else ())}
 
         def wants(position, event, warning):
             if not isinstance(event, WARNING_CHANGES) or warning.scope != PUBLIC:

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 STREAM_BUFFER = 10_000
 POLL_SECONDS = 0.2
 BATCH = 500
+# How often an idle stream checks whether its client left: every check of
+# 10,000 idle streams is a wake-up, so not often.
+CLOSED_CHECK_SECONDS = 15.0
 
 
 class OpenStream:
@@ -50,7 +53,7 @@ class OpenStream:
         """(token, item) as they come, after token `after`, until closed()."""
         while not closed() and not self.overflowed:
             try:
-                token, item = self.queue.get(timeout=1.0)
+                token, item = self.queue.get(timeout=CLOSED_CHECK_SECONDS)
             except Empty:
                 continue
             if token > after:

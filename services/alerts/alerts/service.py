@@ -1,5 +1,6 @@
 """The alerts nameko service: thin entrypoints over AlertsApplication, the
 consumers of other services' events, and the resumable streams."""
+import collections
 import time
 import uuid
 
@@ -31,6 +32,27 @@ PERSONAL_EVENTS = {
     "reports": [report_events.ReportStatusChanged, report_events.ReportMerged],
     "identity": [identity_events.CitizenAssuranceRaised],
 }
+
+
+class WarningMessages:
+    """One protobuf per warning version, shared by every stream delivering
+    it: converting it per stream cost 0.3 ms × 10,000 streams."""
+
+    def __init__(self, size=64):
+        self.size = size
+        self.cache = collections.OrderedDict()
+
+    def __call__(self, warning) -> pb.Warning:
+        key = (warning.id, warning.version)
+        message = self.cache.get(key)
+        if message is None:
+            message = self.cache[key] = schemas.warning(warning)
+            if len(self.cache) > self.size:
+                self.cache.popitem(last=False)
+        return message
+
+
+warning_messages = WarningMessages()
 
 
 def payload_dict(payload) -> dict:
@@ -136,14 +158,16 @@ class AlertsService(HealthMixin):
                   if (wanted := wants(position, event, self.app.loaded_for_streams(event))))
         return self.deliver(stream, replay, max(after, stream.opened_at), context,
                             lambda token, item: pb.WarningDelivery(
-                                warning=schemas.warning(item[0]), resume_token=str(token),
+                                warning=warning_messages(item[0]), resume_token=str(token),
                                 matched_subscriptions=item[1]))
 
     @staticmethod
     def deliver(stream, replay, live_after, context, message):
-        """The replay, then live items after it; the stream closes on return."""
+        """The replay, then live items after both `live_after` and the last
+        item replayed; the stream closes on return."""
         try:
             for token, item in replay:
+                live_after = max(live_after, token)
                 yield message(token, item)
             for token, item in stream.live(live_after, lambda: context.response_stream.closed):
                 yield message(token, item)
@@ -191,8 +215,7 @@ class AlertsService(HealthMixin):
         stream = self.feed.open(self.app.notification_matcher(person_id))
         after = resume_point(request.resume_token, self.app.notification_sequence(person_id))
         replay = ((n.sequence, n) for n in self.app.notifications_since(person_id, after))
-        latest = self.app.notification_sequence(person_id)
-        return self.deliver(stream, replay, max(after, latest), context,
+        return self.deliver(stream, replay, after, context,
                             lambda token, n: pb.NotificationDelivery(
                                 notification=schemas.notification(n), resume_token=str(token)))
 

@@ -12,7 +12,10 @@
    written; here those are written first.
 3. No Nagle. Accepted and connected sockets get TCP_NODELAY: without it a
    small response can wait ~40 ms for the peer's delayed ACK.
-4. Deadline timers. nameko-grpc watches each deadline by waking every 1 ms
+4. Uncompressed answers. nameko-grpc deflates every response a client
+   would accept compressed: CPU per message for a few bytes saved on a
+   cluster network.
+5. Deadline timers. nameko-grpc watches each deadline by waking every 1 ms
    for the whole call; here the watcher sleeps until the deadline in steps
    of at most 50 ms.
 """
@@ -176,13 +179,18 @@ class ServerConnectionManager(WakingConnectionMixin, connection.ServerConnection
 
 
 def outlived(stream_a, stream_b, deadline) -> bool:
-    """Sleeps until both streams close (False) or the deadline passes (True)."""
-    expires_at = time.monotonic() + deadline
+    """Sleeps until both streams close (False) or the deadline passes (True).
+
+    Checks often at first (most calls end quickly), then at most once a
+    second: a long stream with a far deadline costs one wake-up a second."""
+    started = time.monotonic()
+    expires_at = started + deadline
     while not (stream_a.closed and stream_b.closed):
-        remaining = expires_at - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= expires_at:
             return True
-        eventlet.sleep(min(remaining, DEADLINE_STEP_SECONDS))
+        step = min(1.0, max(DEADLINE_STEP_SECONDS, now - started))
+        eventlet.sleep(min(expires_at - now, step))
     return False
 
 
@@ -203,6 +211,7 @@ def client_timeout(self, send_stream, response_stream, deadline):
 
 
 def apply():
+    connection.select_algorithm = lambda accept_encoding, encoding: "identity"
     channel.ClientConnectionManager = ClientConnectionManager
     channel.ServerConnectionManager = ServerConnectionManager
     entrypoint.GrpcServer.timeout = server_timeout
