@@ -40,7 +40,7 @@ docs: venv ## Regenerate the settings table in docs/configuration.md from kit/se
 run: venv ## Start every service on embedded defaults (SQLite) with a local RabbitMQ; Ctrl-C stops
 	$(PY) deploy/local/run.py
 
-test: venv ## Run the whole test suite (needs RabbitMQ and PostgreSQL; starts InfluxDB itself)
+test: venv ## Run the whole test suite (needs RabbitMQ, PostgreSQL, Mosquitto; starts InfluxDB itself)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-unit: venv ## Run only the fast unit tests
