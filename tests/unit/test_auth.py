@@ -684,3 +684,24 @@ def test_a_key_added_for_later_is_published_at_once_and_signs_from_its_time():
     assert ring.active is upcoming
     reloaded = KeyRing.loads(ring.dumps())
     assert [k.not_before for k in reloaded.keys] == [0, 1_600.0]
+
+
+def test_a_verified_token_is_remembered_until_it_expires():
+    now = [1_000_000.0]
+    ring = KeyRing([SigningKey.generate()], clock=lambda: now[0])
+    fetches = []
+
+    def fetch():
+        fetches.append(1)
+        return ring.public_jwks()
+
+    verifier = TokenVerifier(fetch, clock=lambda: now[0], leeway_seconds=0)
+    token = issue_access_token(ring, Principal("p", "person", ()), ttl_seconds=60, now=now[0])
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first                 # no second signature check
+    tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    with pytest.raises(Unauthenticated):
+        verifier.verify(tampered)                          # a different string: checked
+    now[0] += 61
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token)

@@ -265,6 +265,9 @@ def _is_ed25519_signing_jwk(jwk) -> bool:
     )
 
 
+VERIFIED_KEPT = 10_000   # verified tokens remembered until they expire
+
+
 class TokenVerifier:
     """Verifies access tokens locally against identity's cached public keys.
 
@@ -300,6 +303,7 @@ class TokenVerifier:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._fetch_lock = threading.Lock()
+        self._verified: dict[str, tuple[Ed25519PublicKey, Principal]] = {}
 
     def verify(self, token: str | None) -> Principal:
         if not token:
@@ -308,13 +312,26 @@ class TokenVerifier:
             raise Unauthenticated("access token is too large")
         now = self._clock()
         kid, signing_input, payload_segment, signature = _split_jws(token)
+        key = self._public_key(kid, now)
+        known = self._verified.get(token)
+        # An app sends the same token for minutes: its signature is checked
+        # once, while its key is still published and the token unexpired.
+        if known is not None and known[0] is key and now < known[1].expires_at + self._leeway:
+            return known[1]
         try:
-            self._public_key(kid, now).verify(signature, signing_input)
+            key.verify(signature, signing_input)
         except InvalidSignature:
             raise Unauthenticated("access token signature is invalid") from None
         claims = _json_object(payload_segment, "claims")
         self._check_claims(claims, now)
-        return _principal_from_claims(claims)
+        principal = _principal_from_claims(claims)
+        self._remember(token, key, principal)
+        return principal
+
+    def _remember(self, token: str, key, principal: Principal):
+        if len(self._verified) >= VERIFIED_KEPT:
+            del self._verified[next(iter(self._verified))]   # the oldest
+        self._verified[token] = (key, principal)
 
     def _check_claims(self, claims: dict, now: float) -> None:
         missing = [name for name in _REQUIRED_CLAIMS if claims.get(name) is None]
