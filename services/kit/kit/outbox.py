@@ -130,23 +130,17 @@ def leader_lock_for(env: dict, task: str):
     return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{task}.lock")
 
 
-class OutboxRelay:
-    """Publishes what `translate` makes of each stored domain event.
+class LeaderTask:
+    """Follows the notification log on the one replica holding `lock`: runs
+    `pass_once()` (how many notifications it read) after each save of this
+    process or each poll (others' saves), until a pass reads less than a
+    full batch."""
 
-    `translate(domain_event, load)` returns a payload message, or None for
-    events that stay inside the service; `load(aggregate_id, version)` gives
-    the aggregate as of an event, for payloads that need more than the event. `publish(envelope)` must return only once
-    the broker has confirmed the message.
-    """
+    name = "task"
+    full_batch = 500
 
-    def __init__(self, app, service, translate, publish, lock):
-        self.app = app
-        self.service = service
-        self.translate = translate
-        self.publish = publish
+    def __init__(self, app, lock):
         self.lock = lock
-        self.tracking = app.factory.tracking_recorder()
-        self.batch_size = settings.get_int("OUTBOX_BATCH_SIZE")
         self.poll_seconds = settings.get_float("OUTBOX_POLL_SECONDS")
         self.leader_retry_seconds = settings.get_float("OUTBOX_LEADER_RETRY_SECONDS")
         self.wakeup = threading.Event()
@@ -155,12 +149,15 @@ class OutboxRelay:
         self.leadership = Leadership(lock, self.leader_retry_seconds)
         app.on_saved.append(self.wakeup.set)
 
+    def pass_once(self) -> int:
+        raise NotImplementedError
+
     def run(self):
         while not self.stopping.is_set():
             try:
                 self.step()
             except Exception:
-                log.exception("outbox relay pass failed; retrying")
+                log.exception("%s pass failed; retrying", self.name)
                 self.stopping.wait(self.leader_retry_seconds)
         self.lock.release()
 
@@ -168,24 +165,50 @@ class OutboxRelay:
         if not self.ensure_leadership():
             self.stopping.wait(self.leader_retry_seconds)
             return
-        if self.relay_batch() < self.batch_size:
+        if self.pass_once() < self.full_batch:
             wait_for_more(self.wakeup, self.poll_seconds)
 
     def ensure_leadership(self) -> bool:
         was_leader = self.is_leader
         self.is_leader = self.leadership.still_held() if was_leader else self.lock.acquire()
         if self.is_leader != was_leader:
-            log.info("outbox relay %s", "active" if self.is_leader else "standby")
+            log.info("%s %s", self.name, "active" if self.is_leader else "standby")
             self.leadership.checked()
         return self.is_leader
+
+    def stop(self):
+        self.stopping.set()
+        self.wakeup.set()
+
+
+class OutboxRelay(LeaderTask):
+    """Publishes what `translate` makes of each stored domain event.
+
+    `translate(domain_event, load)` returns a payload message, or None for
+    events that stay inside the service; `load(aggregate_id, version)` gives
+    the aggregate as of an event, for payloads that need more than the event.
+    `publish(envelope)` must return only once the broker has confirmed the
+    message.
+    """
+
+    name = "outbox relay"
+
+    def __init__(self, app, service, translate, publish, lock):
+        super().__init__(app, lock)
+        self.app = app
+        self.service = service
+        self.translate = translate
+        self.publish = publish
+        self.tracking = app.factory.tracking_recorder()
+        self.full_batch = settings.get_int("OUTBOX_BATCH_SIZE")
 
     def position(self) -> int:
         return self.tracking.max_tracking_id(TRACKING_NAME) or 0
 
-    def relay_batch(self) -> int:
+    def pass_once(self) -> int:
         """Publishes the next batch; returns how many notifications it read."""
         start = self.position() + 1
-        notifications = self.app.recorder.select_notifications(start, self.batch_size)
+        notifications = self.app.recorder.select_notifications(start, self.full_batch)
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
             payload = self.translate(domain_event, self.load)
@@ -197,7 +220,3 @@ class OutboxRelay:
 
     def load(self, aggregate_id, version):
         return self.app.repository.get(aggregate_id, version=version)
-
-    def stop(self):
-        self.stopping.set()
-        self.wakeup.set()

@@ -10,15 +10,11 @@ read model from the events (`rebuild`).
 
 SQL is written once with `%s` placeholders; on SQLite they become `?`.
 """
-import logging
-import threading
-
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from kit import settings
-from kit.outbox import Leadership, wait_for_more
+from kit.outbox import LeaderTask
 
-log = logging.getLogger(__name__)
+BATCH = 500   # events a projection applies per transaction
 
 
 class Projection:
@@ -95,7 +91,7 @@ class ReadModel:
                         (self.projection.name,))
         return rows[0]["position"] if rows else 0
 
-    def catch_up(self, batch_size=500) -> int:
+    def catch_up(self, batch_size=BATCH) -> int:
         """Applies the next batch of events; returns how many it read."""
         with self.transaction() as sql:
             start = self.position(sql) + 1
@@ -123,41 +119,14 @@ class ReadModel:
             pass
 
 
-class ProjectionRunner:
+class ProjectionRunner(LeaderTask):
     """Keeps a read model current on the replica holding the leader lock."""
 
     def __init__(self, read_model: ReadModel, lock):
+        super().__init__(read_model.app, lock)
         self.read_model = read_model
-        self.lock = lock
-        self.poll_seconds = settings.get_float("OUTBOX_POLL_SECONDS")
-        self.leader_retry_seconds = settings.get_float("OUTBOX_LEADER_RETRY_SECONDS")
-        self.wakeup = threading.Event()
-        self.stopping = threading.Event()
-        self.is_leader = False
-        self.leadership = Leadership(lock, self.leader_retry_seconds)
-        read_model.app.on_saved.append(self.wakeup.set)
+        self.name = f"projection {read_model.projection.name}"
+        self.full_batch = BATCH
 
-    def run(self):
-        while not self.stopping.is_set():
-            try:
-                self.step()
-            except Exception:
-                log.exception("projection %s failed; retrying", self.read_model.projection.name)
-                self.stopping.wait(self.leader_retry_seconds)
-        self.lock.release()
-
-    def step(self):
-        if self.is_leader:
-            self.is_leader = self.leadership.still_held()
-        else:
-            self.is_leader = self.lock.acquire()
-            self.leadership.checked()
-        if not self.is_leader:
-            self.stopping.wait(self.leader_retry_seconds)
-            return
-        if self.read_model.catch_up() == 0:
-            wait_for_more(self.wakeup, self.poll_seconds)
-
-    def stop(self):
-        self.stopping.set()
-        self.wakeup.set()
+    def pass_once(self) -> int:
+        return self.read_model.catch_up()
