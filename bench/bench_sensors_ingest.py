@@ -77,6 +77,7 @@ ACK_TIMEOUT = 30          # a gateway gives up on an unanswered window
 DRAIN_SECONDS = 10        # after the load, for the last samples' rows and events
 POLL_SECONDS = 0.05       # InfluxQL polls for the gauges' readings
 RSS_SAMPLE_SECONDS = 0.2
+LOAD_NICENESS = 10
 
 TARGET_READINGS_PER_SECOND = 20_000
 TARGET_RATIO = 0.5
@@ -235,7 +236,10 @@ def write_raw(port: int, share: Share, start) -> dict:
 # Running load processes ------------------------------------------------------------------
 def load_process(work, args, index, timing, reports, go, start_at):
     """A load process: `work(*args, start)` connects, calls start() to wait
-    for the common start line, runs, and returns its figures."""
+    for the common start line, runs, and returns its figures. It runs niced:
+    gateways and writers live on other machines, here they share 2 cores
+    with the server side, whose time they must not take (in either run)."""
+    os.nice(LOAD_NICENESS)
 
     def start() -> Schedule:
         reports.put(("ready", index, None))

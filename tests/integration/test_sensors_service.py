@@ -12,9 +12,10 @@ from kombu import Connection, Exchange, Queue
 
 import harness
 from kit import envelopes
-from kit.client import metadata
+from kit.client import channel, metadata
 from smartcity.events.v1 import sensors_pb2 as sensor_events
 from smartcity.sensors.v1 import sensors_pb2 as pb
+from smartcity.sensors.v1 import sensors_pb2_grpc
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -194,13 +195,10 @@ def test_flood_stage_breach_and_clear_become_events_and_survive_a_restart(sensor
     tap.close()
 
 
-def test_live_view_follows_chosen_sensors(sensors_platform):
-    p = sensors_platform
-    watched = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
-    other = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
+def watch(stub, sensor_ids, token):
+    """A Watch call followed in a thread: (the call, a queue of what it sends)."""
     received = queue.Queue()
-    call = p.stub.Watch(pb.WatchRequest(sensor_ids=[watched]), metadata=metadata(p.admin.access_token),
-                        timeout=30)
+    call = stub.Watch(pb.WatchRequest(sensor_ids=sensor_ids), metadata=metadata(token), timeout=30)
 
     def follow():
         try:
@@ -210,12 +208,34 @@ def test_live_view_follows_chosen_sensors(sensors_platform):
             pass
 
     threading.Thread(target=follow, daemon=True).start()
+    return call, received
+
+
+def test_live_view_follows_chosen_sensors(sensors_platform):
+    p = sensors_platform
+    watched = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
+    other = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
+    call, received = watch(p.stub, [watched], p.admin.access_token)
     time.sleep(0.5)
     stream(p, [[reading(1, other, "pm25", 10, "µg/m³"), reading(2, watched, "pm25", 20, "µg/m³")]])
     live = received.get(timeout=10)
     assert (live.sensor_id, live.value) == (watched, 20)
     call.cancel()
     assert received.empty()
+
+
+def test_live_view_follows_readings_arriving_at_another_replica(sensors_platform, start_service):
+    p = sensors_platform
+    replica = start_service("sensors.service:SensorsService",
+                            {**p.service.env, "GRPC_PORT": str(harness.free_port())}, name="replica")
+    watched = p.register(unique("tn-aq"), pb.ENVIRONMENTAL, ["pm25"]).id
+    call, received = watch(sensors_pb2_grpc.SensorsStub(channel(replica.target)), [watched],
+                           p.admin.access_token)
+    time.sleep(0.5)    # the replica's watcher is announced to the other
+    stream(p, [[reading(1, watched, "pm25", 20, "µg/m³")]])    # to the first replica
+    live = received.get(timeout=10)
+    assert (live.sensor_id, live.value) == (watched, 20)
+    call.cancel()
 
 
 def test_influxdb_outage_spools_and_loses_nothing(sensors_platform, influxdb):

@@ -1,6 +1,9 @@
 """The nameko-grpc fixes in kit.grpc.patch, on nameko-grpc's own stream objects."""
+import binascii
+
 import eventlet
 from grpc import StatusCode
+from hyperframe import frame
 from nameko_grpc.errors import GrpcError
 from nameko_grpc.streams import ReceiveStream, SendStream
 
@@ -29,3 +32,15 @@ def test_queueing_on_a_stream_wakes_its_connection():
     queue.put("message")
     assert patch.raw_os.read(wakeup.read_fd, 16) == b"!"
     wakeup.close()
+
+
+def test_frame_trace_text_is_what_hyperframe_writes_without_encoding_it_all():
+    def hyperframes_own(data):   # hyperframe 6's _raw_data_repr
+        if not data:
+            return "None"
+        text = binascii.hexlify(data).decode("ascii")
+        return "<hex:" + (text[:20] + "..." if len(text) > 20 else text) + ">"
+
+    for data in (b"", b"\x00", bytes(range(10)), bytes(range(11)), bytes(256_000)):
+        assert patch.short_data_repr(data) == hyperframes_own(data)
+    assert frame._raw_data_repr is patch.short_data_repr

@@ -160,9 +160,14 @@ class EventSourcedApplication(Application):
 
     # Aggregate classes whose histories grow long enough to need snapshots.
     snapshotted: tuple = ()
+    # Aggregates kept in memory between commands (0: none). A cached one is
+    # brought up to date with one query for newer events, so replicas agree.
+    cached_aggregates: int = 0
 
     def __init__(self, env=None):
         env = dict(env or {})
+        if self.cached_aggregates:
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.cached_aggregates)
         if self.snapshotted:
             env["IS_SNAPSHOTTING_ENABLED"] = "y"
             interval = settings.get_int("SNAPSHOT_INTERVAL")

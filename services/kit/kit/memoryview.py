@@ -37,7 +37,7 @@ class AggregatesByKey:
         # Read the log's end first: everything up to it is committed (PostgreSQL
         # numbers events under a table lock), so the scan never revisits it.
         end = self.app.recorder.max_notification_id() or 0
-        updated = dict(self.items)
+        updated = {}
         while self.position < end:
             notifications = self.app.recorder.select_notifications(
                 self.position + 1, 1000, stop=end, topics=self.topics)
@@ -48,5 +48,6 @@ class AggregatesByKey:
                 break
             self.position = notifications[-1].id
         self.position = max(self.position, end)
-        self.items = updated    # replaced, not changed in place: readers need no lock
+        if updated:   # replaced, not changed in place: readers need no lock
+            self.items = {**self.items, **updated}
         self.refreshed_at = time.monotonic()

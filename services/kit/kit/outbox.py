@@ -219,4 +219,10 @@ class OutboxRelay(LeaderTask):
         return len(notifications)
 
     def load(self, aggregate_id, version):
+        """The aggregate as of the event. Usually nothing has happened to it
+        since: then the latest state serves, from the application's cache
+        when it keeps one."""
+        latest = self.app.repository.get(aggregate_id)
+        if latest.version == version:
+            return latest
         return self.app.repository.get(aggregate_id, version=version)

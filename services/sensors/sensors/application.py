@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
@@ -27,14 +28,16 @@ UNIT_ALIASES = {"ug/m3": "µg/m³", "µg/m3": "µg/m³", "ug/m³": "µg/m³", "d
 OPERATORS = (Role.IOC_OPERATOR, Role.ADMINISTRATOR)
 
 
-@dataclass(slots=True)
-class RawReading:
+class RawReading(NamedTuple):
+    """A reading as a gateway sent it. Ingestion takes any tuples of this
+    shape, so an adapter can hand them over without building one per reading."""
     seq: int
     sensor_id: str
     kind: str
     value: float
     unit: str
-    time_ns: int
+    seconds: int          # since the epoch, with nanos: the time as on the wire
+    nanos: int
     label: str = ""
 
 
@@ -48,8 +51,56 @@ class IngestResult:
     calibrated: bool = False    # some accepted value differs from what the gateway sent
 
 
+@dataclass(frozen=True, slots=True)
+class Accepts:
+    """What one sensor accepts for one of its kinds, worked out once per
+    version of the registry rather than for every reading."""
+    gateway_id: str
+    units: frozenset        # the kind's unit and its accepted spellings
+    minimum: float
+    maximum: float
+    labels: tuple
+    offset: float           # calibration, added to every value
+    unit_code: str
+
+    @classmethod
+    def of(cls, sensor, kind) -> "Accepts":
+        units = frozenset([kind.unit] + [alias for alias, unit in UNIT_ALIASES.items()
+                                         if unit == kind.unit])
+        return cls(sensor.gateway_id, units, kind.minimum, kind.maximum, kind.labels,
+                   sensor.calibration_offsets.get(kind.name, 0.0), sensor.unit_code)
+
+    def problem(self, gateway_id: str, unit: str, value: float, label: str, time_ns: int,
+                window: tuple[int, int]) -> str:
+        """Why a reading is rejected; "" when it is not."""
+        if self.gateway_id != gateway_id:
+            return "not_this_gateways_sensor"
+        if unit not in self.units:
+            return "wrong_unit"
+        if not self.minimum <= value <= self.maximum:
+            return "out_of_range" if math.isfinite(value) else "not_a_number"
+        if (label or self.labels) and label not in self.labels:
+            return "bad_label"
+        if time_ns > window[1]:
+            return "too_far_in_future"
+        if time_ns < window[0]:
+            return "too_old"
+        return ""
+
+
+def unknown_series(sensor_id: str, gateway_id: str, sensors: dict) -> str:
+    """Why a reading of no registered (sensor, kind) is rejected."""
+    sensor = sensors.get(sensor_id)
+    if sensor is None:
+        return "unknown_sensor"
+    if sensor.gateway_id != gateway_id:
+        return "not_this_gateways_sensor"
+    return "unknown_kind"
+
+
 class SensorsApplication(EventSourcedApplication):
     snapshotted = (Sensor,)
+    cached_aggregates = 10_000   # rule decisions and the registry reload sensors often
 
     def __init__(self, env=None, *, units, store, rules, clock=time.time):
         super().__init__(env)
@@ -64,6 +115,8 @@ class SensorsApplication(EventSourcedApplication):
         self.max_future_ns = settings.get_int("INGEST_MAX_FUTURE_SECONDS") * 10 ** 9
         self.max_age_ns = settings.get_int("INGEST_MAX_AGE_SECONDS") * 10 ** 9
         self.gateway_locks: dict[str, threading.Lock] = {}
+        self.series: dict[tuple[str, str], Accepts] = {}
+        self.series_for = None    # the registry version `series` was worked out from
         self.registry.catch_up()
 
     # Registry -------------------------------------------------------------------
@@ -166,56 +219,43 @@ class SensorsApplication(EventSourcedApplication):
         with lock:
             if acked is None:
                 acked = self.ingest_position(gateway_id)
-            fresh = [r for r in readings if r.seq > acked]
-            result = IngestResult(gateway_id, max([acked] + [r.seq for r in fresh]))
+            fresh = [r for r in readings if r[0] > acked]    # r[0]: seq
+            result = IngestResult(gateway_id, max([acked] + [r[0] for r in fresh]))
             if not fresh:
                 return result
             sensors = self.registry.current(max_age_seconds=2.0)
-            rejected = Counter()
+            series = self.series_of(sensors)
             now_ns = int(self.clock() * 10 ** 9)
-            for reading in fresh:
-                reason = self.rejection(gateway_id, reading, sensors, now_ns)
+            window = (now_ns - self.max_age_ns, now_ns + self.max_future_ns)
+            rejected = Counter()
+            points = result.points
+            for _, sensor_id, kind, value, unit, seconds, nanos, label in fresh:
+                time_ns = seconds * 1_000_000_000 + nanos
+                accepts = series.get((sensor_id, kind))
+                reason = (accepts.problem(gateway_id, unit, value, label, time_ns, window)
+                          if accepts else unknown_series(sensor_id, gateway_id, sensors))
                 if reason:
                     rejected[reason] += 1
-                else:
-                    result.points.append(self.point(reading, sensors[reading.sensor_id], result))
-            if result.points:
-                self.store.write(result.points)    # in InfluxDB or the spool: durable
-            result.accepted, result.rejected = len(result.points), dict(rejected)
+                    continue
+                if accepts.offset:
+                    result.calibrated = True
+                points.append(Point(sensor_id, kind, value + accepts.offset, time_ns,
+                                    accepts.unit_code, label))
+            if points:
+                self.store.write(points)    # in InfluxDB or the spool: durable
+            result.accepted, result.rejected = len(points), dict(rejected)
             self.positions.put(gateway_id, {"acked_seq": result.acked_seq})
-        self.apply_rules(result.points, sensors)
+        self.apply_rules(points, sensors)
         return result
 
-    def rejection(self, gateway_id, reading, sensors, now_ns) -> str:
-        sensor = sensors.get(reading.sensor_id)
-        if sensor is None:
-            return "unknown_sensor"
-        if sensor.gateway_id != gateway_id:
-            return "not_this_gateways_sensor"
-        kind = KINDS.get(reading.kind)
-        if kind is None or reading.kind not in sensor.kinds:
-            return "unknown_kind"
-        if UNIT_ALIASES.get(reading.unit, reading.unit) != kind.unit:
-            return "wrong_unit"
-        if not math.isfinite(reading.value):
-            return "not_a_number"
-        if not kind.minimum <= reading.value <= kind.maximum:
-            return "out_of_range"
-        if (reading.label or kind.labels) and reading.label not in kind.labels:
-            return "bad_label"
-        if reading.time_ns > now_ns + self.max_future_ns:
-            return "too_far_in_future"
-        if reading.time_ns < now_ns - self.max_age_ns:
-            return "too_old"
-        return ""
-
-    @staticmethod
-    def point(reading, sensor, result) -> Point:
-        offset = sensor.calibration_offsets.get(reading.kind, 0.0)
-        if offset:
-            result.calibrated = True
-        return Point(sensor_id=reading.sensor_id, kind=reading.kind, value=reading.value + offset,
-                     time_ns=reading.time_ns, unit_code=sensor.unit_code, label=reading.label)
+    def series_of(self, sensors: dict) -> dict:
+        """(sensor id, kind) → what it accepts, for this version of the registry."""
+        if sensors is not self.series_for:
+            self.series = {(sensor.sensor_id, kind): Accepts.of(sensor, KINDS[kind])
+                           for sensor in sensors.values() for kind in sensor.kinds
+                           if kind in KINDS}
+            self.series_for = sensors
+        return self.series
 
     # Rules ----------------------------------------------------------------------
     def apply_rules(self, points, sensors):
@@ -242,6 +282,9 @@ class SensorsApplication(EventSourcedApplication):
     # Reads ----------------------------------------------------------------------
     def require_sensors(self, sensor_ids):
         sensors = self.registry.current(max_age_seconds=1.0)
+        if any(s not in sensors for s in sensor_ids):
+            self.registry.catch_up()     # registered through another replica a moment ago?
+            sensors = self.registry.items
         missing = [s for s in sensor_ids if s not in sensors]
         if missing:
             raise NotFound(f"no sensors {missing}", field="sensor_ids")

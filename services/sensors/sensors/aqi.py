@@ -222,14 +222,20 @@ class StationAirQuality:
         if kind not in POLLUTANTS or not math.isfinite(value):
             return []
         hour = hour_start(t)
+        if hour == self._closed_until:    # the open hour, as nearly every reading is
+            self._count(hour, kind, value)
+            return []
         changes = self._close_before(hour)
         if self._closed_until is None:
             self._closed_until = hour
         if hour >= self._retained_from():
-            totals = self._hours.setdefault(hour, {}).setdefault(kind, [0.0, 0])
-            totals[0] += value
-            totals[1] += 1
+            self._count(hour, kind, value)
         return changes
+
+    def _count(self, hour: int, kind: str, value: float):
+        totals = self._hours.setdefault(hour, {}).setdefault(kind, [0.0, 0])
+        totals[0] += value
+        totals[1] += 1
 
     def advance(self, now: float) -> list[BandChange]:
         """Closes the hours ended by `now`, for stations that fell silent."""

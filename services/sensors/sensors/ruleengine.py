@@ -20,6 +20,9 @@ class RuleEngine:
         self.rules_by_kind: dict[str, list] = {}
         for rule in threshold_rules:
             self.rules_by_kind.setdefault(rule.kind, []).append(rule)
+        # the kinds some rule looks at: readings of the others pass by untouched
+        self.watched_kinds = {*POLLUTANTS, "rainfall", "congestion_level", "incident",
+                              *self.rules_by_kind}
         self.table = state_table
         self.clock = clock
         self.air: dict[str, StationAirQuality] = {}
@@ -29,7 +32,7 @@ class RuleEngine:
         self.rain: dict[str, list] = {}       # sensor → [hour start, total so far]
         self.offline = rules.OfflineDetector()
         self.announced_online: set[str] = set()   # came_online decided, not offline since
-        self.dirty: set[str] = set()
+        self.dirty: set[tuple] = set()   # (family, *ids) of the trackers changed since saved
         self.restore()
 
     # Readings -------------------------------------------------------------------
@@ -41,9 +44,11 @@ class RuleEngine:
             if not sensors[sensor_id].online and sensor_id not in self.announced_online:
                 self.announced_online.add(sensor_id)
                 decisions.append((sensor_id, lambda s: s.came_online(at=arrived)))
-        self.dirty.add("offline")
+        self.dirty.add(("offline",))
+        watched = self.watched_kinds
         for point in points:
-            decisions += self.observe_point(point, point.time_ns / 1e9)
+            if point.kind in watched:
+                decisions += self.observe_point(point, point.time_ns / 1e9)
         return decisions
 
     def observe_point(self, point, t) -> list:
@@ -53,7 +58,7 @@ class RuleEngine:
             decisions += self.air_quality_changes(sensor_id, kind, point.value, t)
         if kind == "rainfall":
             decisions += self.rain_hour(sensor_id, point.value, t)
-        else:
+        elif kind in self.rules_by_kind:
             decisions += self.threshold_changes(sensor_id, kind, point.value, t)
         if kind == "congestion_level":
             decisions += self.congestion_changes(sensor_id, point.value, t)
@@ -62,26 +67,26 @@ class RuleEngine:
         return decisions
 
     def air_quality_changes(self, sensor_id, kind, value, t):
-        station = self.air.setdefault(sensor_id, StationAirQuality())
-        self.dirty.add(f"air:{sensor_id}")
+        station = tracker(self.air, sensor_id, StationAirQuality)
+        self.dirty.add(("air", sensor_id))
         return [band_decision(sensor_id, change) for change in station.observe(kind, value, t)]
 
     def threshold_changes(self, sensor_id, kind, value, t):
         decisions = []
         for rule in self.rules_by_kind.get(kind, ()):
             if rule.applies_to(sensor_id, kind):
-                tracker = self.thresholds.setdefault((sensor_id, rule.name),
-                                                     rules.ThresholdTracker(rule))
-                self.dirty.add(f"threshold:{sensor_id}:{rule.name}")
+                threshold = tracker(self.thresholds, (sensor_id, rule.name),
+                                    rules.ThresholdTracker, rule)
+                self.dirty.add(("threshold", sensor_id, rule.name))
                 decisions += [threshold_decision(sensor_id, rule, transition)
-                              for transition in tracker.observe(value, t)]
+                              for transition in threshold.observe(value, t)]
         return decisions
 
     def rain_hour(self, sensor_id, amount, t):
         """Rainfall rules judge completed hours' totals."""
         hour = hour_start(t)
         current = self.rain.setdefault(sensor_id, [hour, 0.0])
-        self.dirty.add(f"rain:{sensor_id}")
+        self.dirty.add(("rain", sensor_id))
         decisions = []
         if hour > current[0]:
             decisions = self.threshold_changes(sensor_id, "rainfall", current[1], current[0] + HOUR)
@@ -91,14 +96,14 @@ class RuleEngine:
         return decisions
 
     def congestion_changes(self, sensor_id, level, t):
-        tracker = self.congestion.setdefault(sensor_id, rules.CongestionTracker())
-        self.dirty.add(f"congestion:{sensor_id}")
-        return [congestion_decision(sensor_id, change) for change in tracker.observe(level, t)]
+        congestion = tracker(self.congestion, sensor_id, rules.CongestionTracker)
+        self.dirty.add(("congestion", sensor_id))
+        return [congestion_decision(sensor_id, change) for change in congestion.observe(level, t)]
 
     def incident(self, sensor_id, label, value, t):
-        tracker = self.incidents.setdefault(sensor_id, rules.IncidentTracker())
-        self.dirty.add(f"incidents:{sensor_id}")
-        detected = tracker.observe(label, value, t)
+        incidents = tracker(self.incidents, sensor_id, rules.IncidentTracker)
+        self.dirty.add(("incidents", sensor_id))
+        detected = incidents.observe(label, value, t)
         if detected is None:
             return []
         return [(sensor_id, lambda s: s.incident_detected(incident=detected.incident, at=t))]
@@ -115,7 +120,7 @@ class RuleEngine:
                 decisions.append(offline_decision(change))
         for sensor_id, station in self.air.items():
             decisions += [band_decision(sensor_id, change) for change in station.advance(now)]
-        self.dirty.update(["offline", *(f"air:{s}" for s in self.air)])
+        self.dirty.update([("offline",), *(("air", s) for s in self.air)])
         return decisions
 
     def last_seen(self, sensor_id) -> float:
@@ -129,11 +134,10 @@ class RuleEngine:
     # Persistence ----------------------------------------------------------------
     def save_state(self):
         dirty, self.dirty = self.dirty, set()
-        values = {key: self.snapshot_of(key) for key in dirty}
+        values = {":".join(key): self.snapshot_of(*key) for key in dirty}
         self.table.put_many({k: v for k, v in values.items() if v is not None})
 
-    def snapshot_of(self, key):
-        family, _, rest = key.partition(":")
+    def snapshot_of(self, family, rest="", rule=""):
         if family == "offline":
             return self.offline.snapshot()
         if family == "rain":
@@ -141,8 +145,7 @@ class RuleEngine:
         source = {"air": self.air, "congestion": self.congestion, "incidents": self.incidents}
         if family in source:
             return source[family][rest].snapshot()
-        sensor_id, _, rule = rest.rpartition(":")
-        return self.thresholds[(sensor_id, rule)].snapshot()
+        return self.thresholds[(rest, rule)].snapshot()
 
     def restore(self):
         for key, state in self.table.items().items():
@@ -167,6 +170,14 @@ class RuleEngine:
             sensor_id, _, rule = rest.rpartition(":")
             self.thresholds[(sensor_id, rule)] = rules.ThresholdTracker.from_snapshot(
                 self.rules_by_name[rule], state)
+
+
+def tracker(trackers: dict, key, make, *args):
+    """The tracker under key, made on first use (not on every lookup)."""
+    found = trackers.get(key)
+    if found is None:
+        found = trackers[key] = make(*args)
+    return found
 
 
 def band_decision(sensor_id, change):

@@ -116,12 +116,15 @@ class ThresholdTracker:
         self.rule = rule
         self._level: int | None = None          # index into rule.levels
         self._since: dict[int, float] = {}      # level index → start of its condition's run
+        self._quiet_below = min(level.rise_at for level in rule.levels)
 
     @property
     def level(self) -> Level | None:
         return None if self._level is None else self.rule.levels[self._level]
 
     def observe(self, value: float, t: float) -> list[Transition]:
+        if self._level is None and not self._since and value < self._quiet_below:
+            return []   # calm and staying calm: the usual reading, so answered first
         if self.rule.window is not None and not self.rule.window.contains(t):
             return self._outside_window(value)
         self._time_conditions(value, t)

@@ -11,7 +11,7 @@ from kit.grpc.clients import Auth
 from kit.grpc.server import HealthMixin, rpc
 from sensors import integration, schemas
 from sensors.dependencies import build_application
-from sensors.live import Live, replica_queue
+from sensors.live import ANNOUNCE_SECONDS, LIVE_EXCHANGE, WATCHERS_EXCHANGE, Live, replica_queue
 
 sensors_rpc = rpc(sensors_pb2_grpc.SensorsStub)
 WATCHERS = (Role.IOC_OPERATOR, Role.ADMINISTRATOR, Role.AGENCY_STAFF)
@@ -60,8 +60,7 @@ class SensorsService(HealthMixin):
     def acknowledge(self, gateway_id, batches):
         acked = None   # read from the store for the stream's first batch only
         for batch in batches:
-            result = self.app.ingest(gateway_id, [schemas.raw_reading(r) for r in batch.readings],
-                                     acked)
+            result = self.app.ingest(gateway_id, schemas.raw_readings(batch), acked)
             acked = result.acked_seq
             if result.points:
                 self.live.publish(schemas.live_batch(batch, result))
@@ -118,9 +117,17 @@ class SensorsService(HealthMixin):
         finally:
             subscription.close()
 
-    @consume(replica_queue())
+    @consume(replica_queue(LIVE_EXCHANGE))
     def on_live_batch(self, body):
         self.live.hub.deliver(pb.ReadingBatch.FromString(body).readings)
+
+    @consume(replica_queue(WATCHERS_EXCHANGE))
+    def on_watchers_announced(self, body):
+        self.live.watchers_announced()
+
+    @timer(interval=ANNOUNCE_SECONDS)
+    def announce_watchers(self):
+        self.live.announce()
 
     # Housekeeping ---------------------------------------------------------------
     @timer(interval=10)

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence
+from typing import Iterator, NamedTuple, Protocol, Sequence
 
 import urllib3
 from influxdb_client import InfluxDBClient, WritePrecision
@@ -34,8 +34,7 @@ from kit.logs import fields
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
+class Point(NamedTuple):   # a tuple: built for every reading, 3× cheaper than a frozen dataclass
     sensor_id: str
     kind: str
     value: float
@@ -135,14 +134,23 @@ def check_kind(kind: str) -> str:
 
 def check_points(points: Sequence[Point]):
     for point in points:
-        if not point.sensor_id:
-            raise ValueError("a point without a sensor id")
-        check_tag_value(point.sensor_id, "sensor_id")
-        check_kind(point.kind)
-        check_tag_value(point.unit_code, "unit_code")
-        check_tag_value(point.label, "label")
-        if not math.isfinite(point.value):
-            raise ValueError(f"value {point.value!r} of {point.sensor_id!r} is not finite")
+        check_series(point.sensor_id, point.kind, point.unit_code, point.label)
+        check_value(point)
+
+
+def check_value(point: Point):
+    if not math.isfinite(point.value):
+        raise ValueError(f"value {point.value!r} of {point.sensor_id!r} is not finite")
+
+
+@functools.lru_cache(maxsize=65536)   # a series' tags are the same in every batch
+def check_series(sensor_id: str, kind: str, unit_code: str, label: str):
+    if not sensor_id:
+        raise ValueError("a point without a sensor id")
+    check_tag_value(sensor_id, "sensor_id")
+    check_kind(kind)
+    check_tag_value(unit_code, "unit_code")
+    check_tag_value(label, "label")
 
 
 def check_interval(interval_seconds: int) -> int:
@@ -171,13 +179,16 @@ _TAG_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 
 def line(point: Point) -> str:
-    """The point in line protocol; tag keys in sorted order, as InfluxDB prefers."""
+    """The point in line protocol (ValueError when it cannot be stored); tag
+    keys in sorted order, as InfluxDB prefers."""
     prefix = series_prefix(point.sensor_id, point.kind, point.unit_code, point.label)
+    check_value(point)
     return f"{prefix}{float(point.value)!r} {int(point.time_ns)}"
 
 
 @functools.lru_cache(maxsize=65536)   # a series' tags are the same in every batch
 def series_prefix(sensor_id: str, kind: str, unit_code: str, label: str) -> str:
+    check_series(sensor_id, kind, unit_code, label)
     tags = f"kind={kind}"                             # a checked kind needs no escaping
     if label:
         tags += ",label=" + label.translate(_TAG_ESCAPES)
@@ -202,11 +213,7 @@ def refusal(status: int, body: str, action: str) -> Exception:
 
 
 class InfluxStore:
-    """`offload(fn, *args)` runs CPU-heavy work (gzip) off the caller's event
-    loop; zlib releases the GIL, so it overlaps the next batch's work."""
-
-    def __init__(self, url: str, token: str, org: str, bucket: str, database: str | None = None,
-                 offload=lambda work, *args: work(*args)):
+    def __init__(self, url: str, token: str, org: str, bucket: str, database: str | None = None):
         self.url = url.rstrip("/")
         self.bucket = bucket
         self.database = database or bucket
@@ -216,22 +223,21 @@ class InfluxStore:
                                      timeout=int(TIMEOUT_SECONDS * 1000), retries=RETRY,
                                      connection_pool_maxsize=pool_size)
         self.client.api_client.configuration.update_request_body = self.gzipped
-        self.offload = offload
         self.writer = self.client.write_api(write_options=SYNCHRONOUS)
         self.http = urllib3.PoolManager(maxsize=pool_size, retries=RETRY, timeout=TIMEOUT_SECONDS)
         self.query_headers = {"Authorization": f"Token {token}"} if token else {}
 
     def gzipped(self, path: str, body):
         """influxdb-client's request body hook: level 1 gzip (its level 9
-        costs 15× the CPU for 13 % fewer bytes), computed off the event loop."""
+        costs 15× the CPU for 13 % fewer bytes). Inline: ~0.1 ms for 1,000
+        readings, less than handing it to a thread and back."""
         if path != "/api/v2/write":
             return body
         data = body if isinstance(body, bytes) else body.encode()
-        return self.offload(gzip.compress, data, 1)
+        return gzip.compress(data, 1)
 
     def write(self, points: Sequence[Point]) -> None:
-        check_points(points)
-        lines = [line(p) for p in points]
+        lines = [line(p) for p in points]   # checks each point
         for chunk in chunks(lines, WRITE_CHUNK):
             self.write_lines("\n".join(chunk))
 
@@ -472,8 +478,10 @@ class SpoolingStore:
         self.flushing = threading.Lock()
 
     def write(self, points: Sequence[Point]) -> None:
-        check_points(points)             # bad data is refused now, not found in the spool later
+        """The primary checks what it is given; what goes straight to the spool
+        is checked here, so bad data is refused now, not found there later."""
         if not self.spool.is_empty():
+            check_points(points)
             self.spool.append(points)
             return
         try:
@@ -532,11 +540,11 @@ class SpoolingStore:
         self.spool.close()
 
 
-def store_from_settings(offload=lambda work, *args: work(*args)) -> TimeSeriesStore:
+def store_from_settings() -> TimeSeriesStore:
     """InfluxDB behind a spool when INFLUX_URL is set, else embedded SQLite."""
     if not settings.get("INFLUX_URL"):
         return EmbeddedStore(settings.get("SENSORS_READINGS_FILE"))
     influx = InfluxStore(settings.get("INFLUX_URL"), settings.get("INFLUX_TOKEN"),
                          settings.get("INFLUX_ORG"), settings.get("INFLUX_BUCKET"),
-                         settings.get("INFLUX_DATABASE") or None, offload=offload)
+                         settings.get("INFLUX_DATABASE") or None)
     return SpoolingStore(influx, Spool(settings.get("SENSORS_SPOOL_FILE")))
