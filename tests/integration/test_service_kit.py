@@ -95,6 +95,15 @@ def test_duplicate_and_malformed_deliveries_change_nothing(identity, start_probe
     assert any(r.get("msg") == "dropping malformed event" for r in probe.service.log_records())
 
 
+def test_a_sources_events_are_applied_in_the_order_they_arrive(identity, start_probe, vhost):
+    probe = ProbeClient(start_probe(identity.service.target))
+    event_ids = [str(uuid.uuid4()) for _ in range(30)]
+    for event_id in event_ids:   # back to back: concurrent workers would reorder them
+        publish_raw(vhost, registered_envelope(event_id))
+    probe.wait_registered(len(event_ids))
+    assert list(probe.seen().event_ids) == event_ids
+
+
 def test_tokens_are_verified_by_a_second_service_across_key_rotation(
         identity, start_probe, start_service, tmp_path):
     probe = ProbeClient(start_probe(identity.service.target))
@@ -195,3 +204,35 @@ def test_rabbitmq_restart_mid_stream_loses_nothing(identity, start_probe):
     writer.join()
     assert not errors
     probe.wait_registered(total, timeout=90)
+
+
+def test_a_confirmed_batch_is_on_the_broker_in_order(vhost):
+    from kombu import Queue
+
+    from kit.messaging import ConfirmingPublisher
+    from smartcity.events.v1 import sensors_pb2 as sensor_events
+
+    publish = ConfirmingPublisher("batchtest", harness.amqp_uri(vhost))
+    sent = []
+    for number in range(250):
+        payload = sensor_events.SensorCameBackOnline(
+            sensor=sensor_events.SensorLocation(sensor_id=f"s-{number}"))
+        envelope = envelope_pb2.Envelope(event_id=str(uuid.uuid4()), source="batchtest",
+                                         event_type=payload.DESCRIPTOR.full_name)
+        envelope.payload.Pack(payload, type_url_prefix="type.smartcity.vn/")
+        sent.append(envelope)
+    with Connection(harness.amqp_uri(vhost)) as connection:
+        queue = Queue("batchtest-tap", exchange=publish.exchange, routing_key="#",
+                      durable=True)(connection.default_channel)
+        queue.declare()
+        publish(sent[:200])
+        assert not publish.unconfirmed
+        publish.close()        # a dropped connection: the next batch opens another
+        publish(sent[200:])
+        received = [queue.get(no_ack=True) for _ in sent]
+        assert [envelopes.decode(m.body).event_id for m in received] == \
+               [e.event_id for e in sent]
+        assert {m.properties["message_id"] for m in received} == {e.event_id for e in sent}
+        assert all(m.properties["delivery_mode"] == 2 for m in received)
+        queue.delete()
+    publish.close()

@@ -44,3 +44,19 @@ def test_frame_trace_text_is_what_hyperframe_writes_without_encoding_it_all():
     for data in (b"", b"\x00", bytes(range(10)), bytes(range(11)), bytes(256_000)):
         assert patch.short_data_repr(data) == hyperframes_own(data)
     assert frame._raw_data_repr is patch.short_data_repr
+
+
+def test_what_can_be_read_now_is_found_without_waiting():
+    import socket
+
+    wakeup = patch.Wakeup()
+    ours, theirs = socket.socketpair()
+    try:
+        assert patch.readable_now(ours, wakeup.read_fd) == []
+        theirs.send(b"x")
+        assert patch.readable_now(ours, wakeup.read_fd) == [ours]
+        wakeup.set()
+        assert patch.readable_now(ours, wakeup.read_fd) == [ours, wakeup.read_fd]
+    finally:
+        for end in (ours, theirs, wakeup):
+            end.close()

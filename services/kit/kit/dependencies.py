@@ -3,7 +3,7 @@ from nameko.extensions import DependencyProvider
 
 from kit import context
 from kit.eventstore import persistence_env
-from kit.messaging import confirming_publisher
+from kit.messaging import ConfirmingPublisher
 from kit.outbox import TRACKING_NAME, OutboxRelay, leader_lock_for
 from kit.projections import ProjectionRunner
 
@@ -30,7 +30,7 @@ class EventStore(DependencyProvider):
         self.app = self.build(env, self.container)
         if self.translate:
             self.followers.append(OutboxRelay(
-                self.app, service, self.translate, confirming_publisher(service),
+                self.app, service, self.translate, ConfirmingPublisher(service),
                 leader_lock_for(env, TRACKING_NAME)))
         for read_model in self.app.read_models:
             lock = leader_lock_for(env, f"projection-{read_model.projection.name}")

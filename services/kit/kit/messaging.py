@@ -4,16 +4,20 @@ entrypoint for integration events.
 Events go to the source service's topic exchange (`<source>.events`, as
 nameko names it) with the payload's short type name as routing key. Each
 consuming service has one durable queue per source (`evt-<source>--<service>`),
-so events from one source arrive in order and survive the consumer being down.
+so events from one source arrive in order, are applied in that order, and
+survive the consumer being down.
 """
 import logging
+import time
 
 import eventlet
-from kombu import Queue
+import eventlet.event
+import eventlet.queue
+from kombu import Connection, Producer, Queue
 from nameko import config
-from nameko.amqp.publish import Publisher
 from nameko.constants import PERSISTENT
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
 from nameko.standalone.events import get_event_exchange
 
@@ -33,27 +37,78 @@ SERIALIZER_CONFIG = {
     }
 }
 
+CONFIRM_TIMEOUT_SECONDS = 10.0
+
 # A failing handler's message goes back to the queue after this pause, so a
 # database outage does not spin the consumer.
 REQUEUE_DELAY_SECONDS = 1.0
 
 
-def confirming_publisher(service: str):
-    """publish(envelope) that returns once RabbitMQ has confirmed the message."""
-    exchange = get_event_exchange(service)
-    publisher = Publisher(
-        config["AMQP_URI"], use_confirms=True, serializer=SERIALIZER,
-        delivery_mode=PERSISTENT, declare=[exchange],
-    )
+class ConfirmingPublisher:
+    """`publish(envelopes)` publishes a batch to the service's event exchange
+    and returns once RabbitMQ has confirmed every message: one wait for the
+    batch, not one per message (awaiting each confirm cuts throughput ~3×).
+    Any failure drops the connection and raises; the caller publishes the
+    batch again, and consumers drop what they already have by event id."""
 
-    def publish(envelope):
-        publisher.publish(
-            envelopes.encode(envelope), exchange=exchange,
-            routing_key=envelopes.routing_key(envelope), message_id=envelope.event_id,
-            retry=False,
-        )
+    def __init__(self, service: str, amqp_uri: str | None = None,
+                 confirm_timeout: float = CONFIRM_TIMEOUT_SECONDS):
+        self.exchange = get_event_exchange(service)
+        self.amqp_uri = amqp_uri or config["AMQP_URI"]
+        self.confirm_timeout = confirm_timeout
+        self.connection = self.producer = None
+        self.unconfirmed: set[int] = set()    # delivery tags
+        self.published = 0                    # the channel's last delivery tag
+        self.refused = False
 
-    return publish
+    def __call__(self, batch) -> None:
+        if not batch:
+            return
+        try:
+            producer = self.producer or self.connect()
+            for envelope in batch:
+                producer.publish(envelopes.encode(envelope),
+                                 routing_key=envelopes.routing_key(envelope),
+                                 message_id=envelope.event_id, delivery_mode=PERSISTENT,
+                                 content_type=envelopes.CONTENT_TYPE, content_encoding="binary")
+                self.published += 1
+                self.unconfirmed.add(self.published)
+            self.await_confirms()
+        except Exception:
+            self.close()
+            raise
+
+    def connect(self) -> Producer:
+        self.connection = Connection(self.amqp_uri)
+        channel = self.connection.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self.acknowledged)
+        channel.events["basic_nack"].add(self.negatively_acknowledged)
+        self.producer = Producer(channel, exchange=self.exchange)   # declares the exchange
+        return self.producer
+
+    def acknowledged(self, delivery_tag: int, multiple: bool):
+        if multiple:
+            self.unconfirmed = {tag for tag in self.unconfirmed if tag > delivery_tag}
+        else:
+            self.unconfirmed.discard(delivery_tag)
+
+    def negatively_acknowledged(self, delivery_tag: int, multiple: bool):
+        self.refused = True
+        self.acknowledged(delivery_tag, multiple)
+
+    def await_confirms(self):
+        deadline = time.monotonic() + self.confirm_timeout
+        while self.unconfirmed:
+            self.connection.drain_events(timeout=max(deadline - time.monotonic(), 0.001))
+        if self.refused:
+            raise RuntimeError("RabbitMQ refused a published event (basic.nack)")
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.release()
+        self.connection = self.producer = None
+        self.unconfirmed, self.published, self.refused = set(), 0, False
 
 
 class IntegrationEventHandler(EventHandler):
@@ -92,15 +147,36 @@ class IntegrationEventHandler(EventHandler):
             return
         self.spawn(message, envelope, payload)
 
-    def spawn(self, message, envelope, payload):
-        def handle_result(worker_ctx, result=None, exc_info=None):
-            self.handle_message_processed(message, result, exc_info)
-            return result, exc_info
+    def start(self):
+        # Events are applied one at a time in arrival order: one source's
+        # events about one thing (a report's assignment, then its start of
+        # work) must not overtake each other in concurrent workers.
+        self.arrivals = eventlet.queue.LightQueue()
+        self.container.spawn_managed_thread(self.apply_in_arrival_order)
+        super().start()
 
-        context_data = {CORRELATION_HEADER: envelope.correlation_id}
-        self.container.spawn_managed_thread(lambda: self.container.spawn_worker(
-            self, (envelope, payload), {}, context_data=context_data,
-            handle_result=handle_result))
+    def spawn(self, message, envelope, payload):
+        self.arrivals.put((message, envelope, payload))
+
+    def apply_in_arrival_order(self):
+        while True:
+            message, envelope, payload = self.arrivals.get()
+            applied = eventlet.event.Event()
+
+            def handle_result(worker_ctx, result=None, exc_info=None, message=message):
+                self.handle_message_processed(message, result, exc_info)
+                applied.send()
+                return result, exc_info
+
+            try:
+                self.container.spawn_worker(
+                    self, (envelope, payload), {},
+                    context_data={CORRELATION_HEADER: envelope.correlation_id},
+                    handle_result=handle_result)
+            except ContainerBeingKilled:
+                self.consumer.requeue_message(message)
+                return
+            applied.wait()
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:

@@ -187,7 +187,7 @@ class OutboxRelay(LeaderTask):
     `translate(domain_event, load)` returns a payload message, or None for
     events that stay inside the service; `load(aggregate_id, version)` gives
     the aggregate as of an event, for payloads that need more than the event.
-    `publish(envelope)` must return only once the broker has confirmed the
+    `publish(envelopes)` must return only once the broker has confirmed every
     message.
     """
 
@@ -209,11 +209,13 @@ class OutboxRelay(LeaderTask):
         """Publishes the next batch; returns how many notifications it read."""
         start = self.position() + 1
         notifications = self.app.recorder.select_notifications(start, self.full_batch)
+        batch = []
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
             payload = self.translate(domain_event, self.load)
             if payload is not None:
-                self.publish(envelope_for(self.service, notification.id, domain_event, payload))
+                batch.append(envelope_for(self.service, notification.id, domain_event, payload))
+        self.publish(batch)
         if notifications:
             self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
         return len(notifications)

@@ -10,6 +10,8 @@ read model from the events (`rebuild`).
 
 SQL is written once with `%s` placeholders; on SQLite they become `?`.
 """
+import contextlib
+
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from kit.outbox import LeaderTask
@@ -52,6 +54,11 @@ class Sql:
     def rows(self, text: str, params=()) -> list:
         return [dict(row) for row in self.execute(text, params).fetchall()]
 
+    def pipeline(self):
+        """On PostgreSQL, statements go out without waiting for each answer
+        (a query's rows are waited for when read)."""
+        return self.cursor.connection.pipeline() if self.postgres else contextlib.nullcontext()
+
 
 class ReadModel:
     """Access to a service's read-model tables, and the projection runner."""
@@ -93,7 +100,7 @@ class ReadModel:
 
     def catch_up(self, batch_size=BATCH) -> int:
         """Applies the next batch of events; returns how many it read."""
-        with self.transaction() as sql:
+        with self.transaction() as sql, sql.pipeline():
             start = self.position(sql) + 1
             notifications = self.app.recorder.select_notifications(
                 start, batch_size, topics=self.projection.topics)

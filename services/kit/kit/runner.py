@@ -20,6 +20,10 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+from kit import greenwait  # noqa: E402
+
+greenwait.install()
+
 from nameko import config  # noqa: E402
 from nameko.cli.run import run  # noqa: E402
 

@@ -22,61 +22,64 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*smartcity/marketplace/v1/marketplace.proto\x12\x18smartcity.marketplace.v1\"\x1e\n\tSellerRef\x12\x11\n\tseller_id\x18\x01 \x01(\t\"\xb4\x01\n\x06Seller\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63ommune\x18\x04 \x01(\t\x12\x1a\n\x12ocop_producer_code\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\nmember_ids\x18\x07 \x03(\t\x12\x16\n\x0erating_average\x18\x08 \x01(\x01\x12\x14\n\x0crating_count\x18\t \x01(\x05\"q\n\x1aUpdateSellerProfileRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ommune\x18\x02 \x01(\t\x12\x1a\n\x12ocop_producer_code\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"K\n\nOcopRating\x12\r\n\x05stars\x18\x01 \x01(\x05\x12\x1a\n\x12\x63\x65rtificate_number\x18\x02 \x01(\t\x12\x12\n\nexpires_on\x18\x03 \x01(\t\" \n\nProductRef\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"\xe4\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x05 \x01(\t\x12\x0c\n\x04unit\x18\x06 \x01(\t\x12\x11\n\tprice_vnd\x18\x07 \x01(\x03\x12\x0e\n\x06photos\x18\x08 \x03(\t\x12\x12\n\nocop_stars\x18\t \x01(\x05\x12\x1a\n\x12\x63\x65rtificate_number\x18\n \x01(\t\x12\x1e\n\x16\x63\x65rtificate_expires_on\x18\x0b \x01(\t\x12\x1f\n\x17geographical_indication\x18\x0c \x01(\t\x12\x16\n\x0eorigin_commune\x18\r \x01(\t\x12\r\n\x05stock\x18\x0e \x01(\x05\x12\x0e\n\x06status\x18\x0f \x01(\t\x12\x16\n\x0erating_average\x18\x10 \x01(\x01\x12\x14\n\x0crating_count\x18\x11 \x01(\x05\"\x89\x02\n\x12ListProductRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x11\n\tprice_vnd\x18\x06 \x01(\x03\x12\x0e\n\x06photos\x18\x07 \x03(\t\x12\x32\n\x04ocop\x18\x08 \x01(\x0b\x32$.smartcity.marketplace.v1.OcopRating\x12\x1f\n\x17geographical_indication\x18\t \x01(\t\x12\x16\n\x0eorigin_commune\x18\n \x01(\t\x12\r\n\x05stock\x18\x0b \x01(\x05\"=\n\x15RestockProductRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xea\x01\n\x15SearchProductsRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x16\n\x0eorigin_commune\x18\x03 \x01(\t\x12\x11\n\tmin_stars\x18\x04 \x01(\x05\x12\x15\n\rmin_price_vnd\x18\x05 \x01(\x03\x12\x15\n\rmax_price_vnd\x18\x06 \x01(\x03\x12\x31\n\x04sort\x18\x07 \x01(\x0e\x32#.smartcity.marketplace.v1.SortOrder\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"C\n\x1aListPendingProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x0bProductPage\x12\x33\n\x08products\x18\x01 \x03(\x0b\x32!.smartcity.marketplace.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x08\x43\x61rtItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"y\n\x12PlaceOrdersRequest\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".smartcity.marketplace.v1.CartItem\x12\x16\n\x0epayment_method\x18\x02 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x03 \x01(\t\"F\n\x13PlaceOrdersResponse\x12/\n\x06orders\x18\x01 \x03(\x0b\x32\x1f.smartcity.marketplace.v1.Order\"\x1c\n\x08OrderRef\x12\x10\n\x08order_id\x18\x01 \x01(\t\"1\n\rReasonRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"F\n\x12ReviewOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05stars\x18\x02 \x01(\x05\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"W\n\tOrderLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x16\n\x0eunit_price_vnd\x18\x04 \x01(\x03\"\xa3\x02\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\x32\n\x05items\x18\x04 \x03(\x0b\x32#.smartcity.marketplace.v1.OrderLine\x12\x11\n\ttotal_vnd\x18\x05 \x01(\x03\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x16\n\x0epayment_method\x18\x07 \x01(\t\x12\x0c\n\x04paid\x18\x08 \x01(\x08\x12\x12\n\npayment_id\x18\t \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\n \x01(\t\x12\x14\n\x0creview_stars\x18\x0b \x01(\x05\x12\x15\n\rstatus_reason\x18\x0c \x01(\t\x12\x11\n\tplaced_at\x18\r \x01(\x01\":\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"c\n\x17ListSellerOrdersRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"U\n\tOrderPage\x12/\n\x06orders\x18\x01 \x03(\x0b\x32\x1f.smartcity.marketplace.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*^\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\n\n\x06NEWEST\x10\x01\x12\x13\n\x0fPRICE_ASCENDING\x10\x02\x12\x14\n\x10PRICE_DESCENDING\x10\x03\x32\xe5\x0e\n\x0bMarketplace\x12R\n\tGetSeller\x12#.smartcity.marketplace.v1.SellerRef\x1a .smartcity.marketplace.v1.Seller\x12m\n\x13UpdateSellerProfile\x12\x34.smartcity.marketplace.v1.UpdateSellerProfileRequest\x1a .smartcity.marketplace.v1.Seller\x12^\n\x0bListProduct\x12,.smartcity.marketplace.v1.ListProductRequest\x1a!.smartcity.marketplace.v1.Product\x12Y\n\x0e\x41pproveProduct\x12$.smartcity.marketplace.v1.ProductRef\x1a!.smartcity.marketplace.v1.Product\x12\x64\n\x0eRestockProduct\x12/.smartcity.marketplace.v1.RestockProductRequest\x1a!.smartcity.marketplace.v1.Product\x12U\n\nGetProduct\x12$.smartcity.marketplace.v1.ProductRef\x1a!.smartcity.marketplace.v1.Product\x12h\n\x0eSearchProducts\x12/.smartcity.marketplace.v1.SearchProductsRequest\x1a%.smartcity.marketplace.v1.ProductPage\x12r\n\x13ListPendingProducts\x12\x34.smartcity.marketplace.v1.ListPendingProductsRequest\x1a%.smartcity.marketplace.v1.ProductPage\x12j\n\x0bPlaceOrders\x12,.smartcity.marketplace.v1.PlaceOrdersRequest\x1a-.smartcity.marketplace.v1.PlaceOrdersResponse\x12S\n\x0c\x43onfirmOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12W\n\x0bRejectOrder\x12\'.smartcity.marketplace.v1.ReasonRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12P\n\tShipOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12T\n\rMarkDelivered\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12T\n\rCompleteOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12W\n\x0b\x43\x61ncelOrder\x12\'.smartcity.marketplace.v1.ReasonRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12O\n\x08PayOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12\\\n\x0bReviewOrder\x12,.smartcity.marketplace.v1.ReviewOrderRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12O\n\x08GetOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12`\n\x0cListMyOrders\x12+.smartcity.marketplace.v1.ListOrdersRequest\x1a#.smartcity.marketplace.v1.OrderPage\x12j\n\x10ListSellerOrders\x12\x31.smartcity.marketplace.v1.ListSellerOrdersRequest\x1a#.smartcity.marketplace.v1.OrderPageb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*smartcity/marketplace/v1/marketplace.proto\x12\x18smartcity.marketplace.v1\x1a google/protobuf/field_mask.proto\"\x1e\n\tSellerRef\x12\x11\n\tseller_id\x18\x01 \x01(\t\"\xb4\x01\n\x06Seller\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x63ommune\x18\x04 \x01(\t\x12\x1a\n\x12ocop_producer_code\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\nmember_ids\x18\x07 \x03(\t\x12\x16\n\x0erating_average\x18\x08 \x01(\x01\x12\x14\n\x0crating_count\x18\t \x01(\x05\"q\n\x1aUpdateSellerProfileRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ommune\x18\x02 \x01(\t\x12\x1a\n\x12ocop_producer_code\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"K\n\nOcopRating\x12\r\n\x05stars\x18\x01 \x01(\x05\x12\x1a\n\x12\x63\x65rtificate_number\x18\x02 \x01(\t\x12\x12\n\nexpires_on\x18\x03 \x01(\t\" \n\nProductRef\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"\xe4\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x05 \x01(\t\x12\x0c\n\x04unit\x18\x06 \x01(\t\x12\x11\n\tprice_vnd\x18\x07 \x01(\x03\x12\x0e\n\x06photos\x18\x08 \x03(\t\x12\x12\n\nocop_stars\x18\t \x01(\x05\x12\x1a\n\x12\x63\x65rtificate_number\x18\n \x01(\t\x12\x1e\n\x16\x63\x65rtificate_expires_on\x18\x0b \x01(\t\x12\x1f\n\x17geographical_indication\x18\x0c \x01(\t\x12\x16\n\x0eorigin_commune\x18\r \x01(\t\x12\r\n\x05stock\x18\x0e \x01(\x05\x12\x0e\n\x06status\x18\x0f \x01(\t\x12\x16\n\x0erating_average\x18\x10 \x01(\x01\x12\x14\n\x0crating_count\x18\x11 \x01(\x05\"\x89\x02\n\x12ListProductRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x11\n\tprice_vnd\x18\x06 \x01(\x03\x12\x0e\n\x06photos\x18\x07 \x03(\t\x12\x32\n\x04ocop\x18\x08 \x01(\x0b\x32$.smartcity.marketplace.v1.OcopRating\x12\x1f\n\x17geographical_indication\x18\t \x01(\t\x12\x16\n\x0eorigin_commune\x18\n \x01(\t\x12\r\n\x05stock\x18\x0b \x01(\x05\"\xae\x02\n\x14UpdateProductRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x11\n\tprice_vnd\x18\x06 \x01(\x03\x12\x0e\n\x06photos\x18\x07 \x03(\t\x12\x32\n\x04ocop\x18\x08 \x01(\x0b\x32$.smartcity.marketplace.v1.OcopRating\x12\x1f\n\x17geographical_indication\x18\t \x01(\t\x12\x16\n\x0eorigin_commune\x18\n \x01(\t\x12/\n\x0bupdate_mask\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"=\n\x15RestockProductRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"\xea\x01\n\x15SearchProductsRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x16\n\x0eorigin_commune\x18\x03 \x01(\t\x12\x11\n\tmin_stars\x18\x04 \x01(\x05\x12\x15\n\rmin_price_vnd\x18\x05 \x01(\x03\x12\x15\n\rmax_price_vnd\x18\x06 \x01(\x03\x12\x31\n\x04sort\x18\x07 \x01(\x0e\x32#.smartcity.marketplace.v1.SortOrder\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"C\n\x1aListPendingProductsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x0bProductPage\x12\x33\n\x08products\x18\x01 \x03(\x0b\x32!.smartcity.marketplace.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x08\x43\x61rtItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"y\n\x12PlaceOrdersRequest\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".smartcity.marketplace.v1.CartItem\x12\x16\n\x0epayment_method\x18\x02 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x03 \x01(\t\"F\n\x13PlaceOrdersResponse\x12/\n\x06orders\x18\x01 \x03(\x0b\x32\x1f.smartcity.marketplace.v1.Order\"\x1c\n\x08OrderRef\x12\x10\n\x08order_id\x18\x01 \x01(\t\"1\n\rReasonRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"F\n\x12ReviewOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\r\n\x05stars\x18\x02 \x01(\x05\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"W\n\tOrderLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x16\n\x0eunit_price_vnd\x18\x04 \x01(\x03\"\xa3\x02\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\x32\n\x05items\x18\x04 \x03(\x0b\x32#.smartcity.marketplace.v1.OrderLine\x12\x11\n\ttotal_vnd\x18\x05 \x01(\x03\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x16\n\x0epayment_method\x18\x07 \x01(\t\x12\x0c\n\x04paid\x18\x08 \x01(\x08\x12\x12\n\npayment_id\x18\t \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\n \x01(\t\x12\x14\n\x0creview_stars\x18\x0b \x01(\x05\x12\x15\n\rstatus_reason\x18\x0c \x01(\t\x12\x11\n\tplaced_at\x18\r \x01(\x01\":\n\x11ListOrdersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"c\n\x17ListSellerOrdersRequest\x12\x11\n\tseller_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"U\n\tOrderPage\x12/\n\x06orders\x18\x01 \x03(\x0b\x32\x1f.smartcity.marketplace.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*^\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\n\n\x06NEWEST\x10\x01\x12\x13\n\x0fPRICE_ASCENDING\x10\x02\x12\x14\n\x10PRICE_DESCENDING\x10\x03\x32\xc9\x0f\n\x0bMarketplace\x12R\n\tGetSeller\x12#.smartcity.marketplace.v1.SellerRef\x1a .smartcity.marketplace.v1.Seller\x12m\n\x13UpdateSellerProfile\x12\x34.smartcity.marketplace.v1.UpdateSellerProfileRequest\x1a .smartcity.marketplace.v1.Seller\x12^\n\x0bListProduct\x12,.smartcity.marketplace.v1.ListProductRequest\x1a!.smartcity.marketplace.v1.Product\x12\x62\n\rUpdateProduct\x12..smartcity.marketplace.v1.UpdateProductRequest\x1a!.smartcity.marketplace.v1.Product\x12Y\n\x0e\x41pproveProduct\x12$.smartcity.marketplace.v1.ProductRef\x1a!.smartcity.marketplace.v1.Product\x12\x64\n\x0eRestockProduct\x12/.smartcity.marketplace.v1.RestockProductRequest\x1a!.smartcity.marketplace.v1.Product\x12U\n\nGetProduct\x12$.smartcity.marketplace.v1.ProductRef\x1a!.smartcity.marketplace.v1.Product\x12h\n\x0eSearchProducts\x12/.smartcity.marketplace.v1.SearchProductsRequest\x1a%.smartcity.marketplace.v1.ProductPage\x12r\n\x13ListPendingProducts\x12\x34.smartcity.marketplace.v1.ListPendingProductsRequest\x1a%.smartcity.marketplace.v1.ProductPage\x12j\n\x0bPlaceOrders\x12,.smartcity.marketplace.v1.PlaceOrdersRequest\x1a-.smartcity.marketplace.v1.PlaceOrdersResponse\x12S\n\x0c\x43onfirmOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12W\n\x0bRejectOrder\x12\'.smartcity.marketplace.v1.ReasonRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12P\n\tShipOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12T\n\rMarkDelivered\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12T\n\rCompleteOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12W\n\x0b\x43\x61ncelOrder\x12\'.smartcity.marketplace.v1.ReasonRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12O\n\x08PayOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12\\\n\x0bReviewOrder\x12,.smartcity.marketplace.v1.ReviewOrderRequest\x1a\x1f.smartcity.marketplace.v1.Order\x12O\n\x08GetOrder\x12\".smartcity.marketplace.v1.OrderRef\x1a\x1f.smartcity.marketplace.v1.Order\x12`\n\x0cListMyOrders\x12+.smartcity.marketplace.v1.ListOrdersRequest\x1a#.smartcity.marketplace.v1.OrderPage\x12j\n\x10ListSellerOrders\x12\x31.smartcity.marketplace.v1.ListSellerOrdersRequest\x1a#.smartcity.marketplace.v1.OrderPageb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smartcity.marketplace.v1.marketplace_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SORTORDER']._serialized_start=2631
-  _globals['_SORTORDER']._serialized_end=2725
-  _globals['_SELLERREF']._serialized_start=72
-  _globals['_SELLERREF']._serialized_end=102
-  _globals['_SELLER']._serialized_start=105
-  _globals['_SELLER']._serialized_end=285
-  _globals['_UPDATESELLERPROFILEREQUEST']._serialized_start=287
-  _globals['_UPDATESELLERPROFILEREQUEST']._serialized_end=400
-  _globals['_OCOPRATING']._serialized_start=402
-  _globals['_OCOPRATING']._serialized_end=477
-  _globals['_PRODUCTREF']._serialized_start=479
-  _globals['_PRODUCTREF']._serialized_end=511
-  _globals['_PRODUCT']._serialized_start=514
-  _globals['_PRODUCT']._serialized_end=870
-  _globals['_LISTPRODUCTREQUEST']._serialized_start=873
-  _globals['_LISTPRODUCTREQUEST']._serialized_end=1138
-  _globals['_RESTOCKPRODUCTREQUEST']._serialized_start=1140
-  _globals['_RESTOCKPRODUCTREQUEST']._serialized_end=1201
-  _globals['_SEARCHPRODUCTSREQUEST']._serialized_start=1204
-  _globals['_SEARCHPRODUCTSREQUEST']._serialized_end=1438
-  _globals['_LISTPENDINGPRODUCTSREQUEST']._serialized_start=1440
-  _globals['_LISTPENDINGPRODUCTSREQUEST']._serialized_end=1507
-  _globals['_PRODUCTPAGE']._serialized_start=1509
-  _globals['_PRODUCTPAGE']._serialized_end=1600
-  _globals['_CARTITEM']._serialized_start=1602
-  _globals['_CARTITEM']._serialized_end=1650
-  _globals['_PLACEORDERSREQUEST']._serialized_start=1652
-  _globals['_PLACEORDERSREQUEST']._serialized_end=1773
-  _globals['_PLACEORDERSRESPONSE']._serialized_start=1775
-  _globals['_PLACEORDERSRESPONSE']._serialized_end=1845
-  _globals['_ORDERREF']._serialized_start=1847
-  _globals['_ORDERREF']._serialized_end=1875
-  _globals['_REASONREQUEST']._serialized_start=1877
-  _globals['_REASONREQUEST']._serialized_end=1926
-  _globals['_REVIEWORDERREQUEST']._serialized_start=1928
-  _globals['_REVIEWORDERREQUEST']._serialized_end=1998
-  _globals['_ORDERLINE']._serialized_start=2000
-  _globals['_ORDERLINE']._serialized_end=2087
-  _globals['_ORDER']._serialized_start=2090
-  _globals['_ORDER']._serialized_end=2381
-  _globals['_LISTORDERSREQUEST']._serialized_start=2383
-  _globals['_LISTORDERSREQUEST']._serialized_end=2441
-  _globals['_LISTSELLERORDERSREQUEST']._serialized_start=2443
-  _globals['_LISTSELLERORDERSREQUEST']._serialized_end=2542
-  _globals['_ORDERPAGE']._serialized_start=2544
-  _globals['_ORDERPAGE']._serialized_end=2629
-  _globals['_MARKETPLACE']._serialized_start=2728
-  _globals['_MARKETPLACE']._serialized_end=4621
+  _globals['_SORTORDER']._serialized_start=2970
+  _globals['_SORTORDER']._serialized_end=3064
+  _globals['_SELLERREF']._serialized_start=106
+  _globals['_SELLERREF']._serialized_end=136
+  _globals['_SELLER']._serialized_start=139
+  _globals['_SELLER']._serialized_end=319
+  _globals['_UPDATESELLERPROFILEREQUEST']._serialized_start=321
+  _globals['_UPDATESELLERPROFILEREQUEST']._serialized_end=434
+  _globals['_OCOPRATING']._serialized_start=436
+  _globals['_OCOPRATING']._serialized_end=511
+  _globals['_PRODUCTREF']._serialized_start=513
+  _globals['_PRODUCTREF']._serialized_end=545
+  _globals['_PRODUCT']._serialized_start=548
+  _globals['_PRODUCT']._serialized_end=904
+  _globals['_LISTPRODUCTREQUEST']._serialized_start=907
+  _globals['_LISTPRODUCTREQUEST']._serialized_end=1172
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_start=1175
+  _globals['_UPDATEPRODUCTREQUEST']._serialized_end=1477
+  _globals['_RESTOCKPRODUCTREQUEST']._serialized_start=1479
+  _globals['_RESTOCKPRODUCTREQUEST']._serialized_end=1540
+  _globals['_SEARCHPRODUCTSREQUEST']._serialized_start=1543
+  _globals['_SEARCHPRODUCTSREQUEST']._serialized_end=1777
+  _globals['_LISTPENDINGPRODUCTSREQUEST']._serialized_start=1779
+  _globals['_LISTPENDINGPRODUCTSREQUEST']._serialized_end=1846
+  _globals['_PRODUCTPAGE']._serialized_start=1848
+  _globals['_PRODUCTPAGE']._serialized_end=1939
+  _globals['_CARTITEM']._serialized_start=1941
+  _globals['_CARTITEM']._serialized_end=1989
+  _globals['_PLACEORDERSREQUEST']._serialized_start=1991
+  _globals['_PLACEORDERSREQUEST']._serialized_end=2112
+  _globals['_PLACEORDERSRESPONSE']._serialized_start=2114
+  _globals['_PLACEORDERSRESPONSE']._serialized_end=2184
+  _globals['_ORDERREF']._serialized_start=2186
+  _globals['_ORDERREF']._serialized_end=2214
+  _globals['_REASONREQUEST']._serialized_start=2216
+  _globals['_REASONREQUEST']._serialized_end=2265
+  _globals['_REVIEWORDERREQUEST']._serialized_start=2267
+  _globals['_REVIEWORDERREQUEST']._serialized_end=2337
+  _globals['_ORDERLINE']._serialized_start=2339
+  _globals['_ORDERLINE']._serialized_end=2426
+  _globals['_ORDER']._serialized_start=2429
+  _globals['_ORDER']._serialized_end=2720
+  _globals['_LISTORDERSREQUEST']._serialized_start=2722
+  _globals['_LISTORDERSREQUEST']._serialized_end=2780
+  _globals['_LISTSELLERORDERSREQUEST']._serialized_start=2782
+  _globals['_LISTSELLERORDERSREQUEST']._serialized_end=2881
+  _globals['_ORDERPAGE']._serialized_start=2883
+  _globals['_ORDERPAGE']._serialized_end=2968
+  _globals['_MARKETPLACE']._serialized_start=3067
+  _globals['_MARKETPLACE']._serialized_end=5060
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -137,6 +138,32 @@ class ListProductRequest(_message.Message):
     origin_commune: str
     stock: int
     def __init__(self, seller_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., category: _Optional[str] = ..., unit: _Optional[str] = ..., price_vnd: _Optional[int] = ..., photos: _Optional[_Iterable[str]] = ..., ocop: _Optional[_Union[OcopRating, _Mapping]] = ..., geographical_indication: _Optional[str] = ..., origin_commune: _Optional[str] = ..., stock: _Optional[int] = ...) -> None: ...
+
+class UpdateProductRequest(_message.Message):
+    __slots__ = ("product_id", "name", "description", "category", "unit", "price_vnd", "photos", "ocop", "geographical_indication", "origin_commune", "update_mask")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    PRICE_VND_FIELD_NUMBER: _ClassVar[int]
+    PHOTOS_FIELD_NUMBER: _ClassVar[int]
+    OCOP_FIELD_NUMBER: _ClassVar[int]
+    GEOGRAPHICAL_INDICATION_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_COMMUNE_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    name: str
+    description: str
+    category: str
+    unit: str
+    price_vnd: int
+    photos: _containers.RepeatedScalarFieldContainer[str]
+    ocop: OcopRating
+    geographical_indication: str
+    origin_commune: str
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, product_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., category: _Optional[str] = ..., unit: _Optional[str] = ..., price_vnd: _Optional[int] = ..., photos: _Optional[_Iterable[str]] = ..., ocop: _Optional[_Union[OcopRating, _Mapping]] = ..., geographical_indication: _Optional[str] = ..., origin_commune: _Optional[str] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class RestockProductRequest(_message.Message):
     __slots__ = ("product_id", "quantity")

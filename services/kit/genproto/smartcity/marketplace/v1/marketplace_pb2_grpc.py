@@ -49,6 +49,11 @@ class MarketplaceStub:
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListProductRequest.SerializeToString,
                 response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
                 _registered_method=True)
+        self.UpdateProduct = channel.unary_unary(
+                '/smartcity.marketplace.v1.Marketplace/UpdateProduct',
+                request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.UpdateProductRequest.SerializeToString,
+                response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
+                _registered_method=True)
         self.ApproveProduct = channel.unary_unary(
                 '/smartcity.marketplace.v1.Marketplace/ApproveProduct',
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductRef.SerializeToString,
@@ -154,6 +159,16 @@ class MarketplaceServicer:
 
     def ListProduct(self, request, context):
         """Products: listed by a seller's members, public once an official approves.
+        Listing, editing and approving also ask identity, at that moment, that the
+        seller's organisation is still verified (FAILED_PRECONDITION if not) and
+        that the member still belongs to it (PERMISSION_DENIED if not).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProduct(self, request, context):
+        """the seller's members
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -289,6 +304,11 @@ def add_MarketplaceServicer_to_server(servicer, server):
             'ListProduct': grpc.unary_unary_rpc_method_handler(
                     servicer.ListProduct,
                     request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListProductRequest.FromString,
+                    response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.SerializeToString,
+            ),
+            'UpdateProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProduct,
+                    request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.UpdateProductRequest.FromString,
                     response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.SerializeToString,
             ),
             'ApproveProduct': grpc.unary_unary_rpc_method_handler(
@@ -457,6 +477,33 @@ class Marketplace:
             target,
             '/smartcity.marketplace.v1.Marketplace/ListProduct',
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListProductRequest.SerializeToString,
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smartcity.marketplace.v1.Marketplace/UpdateProduct',
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.UpdateProductRequest.SerializeToString,
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
             options,
             channel_credentials,
