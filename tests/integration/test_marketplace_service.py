@@ -3,8 +3,10 @@ marketplace as processes over TCP, PostgreSQL and RabbitMQ.
 
 Sellers appear once identity publishes OrganisationVerified: the tests use
 identity's real RPCs (a citizen registers an organisation, the administrator
-verifies it). Reservations run out after a few seconds here
-(MARKETPLACE_RESERVATION_MINUTES), so the expiry timer acts during the run.
+verifies it). Listing, editing and approving also ask identity over gRPC, as
+the marketplace's machine (MACHINE_CREDENTIALS / SERVICE_CLIENT_SECRET).
+Reservations run out after a few seconds here (MARKETPLACE_RESERVATION_MINUTES),
+so the expiry timer acts during the run.
 The read side is a projection: reads that follow a command poll until they
 reflect it.
 """
@@ -19,7 +21,8 @@ import pytest
 
 import harness
 from kit.client import channel, field_violations, metadata
-from reports_fixtures import base_env, root_conftest, start, unique_phone_and_cccd
+from google.protobuf.field_mask_pb2 import FieldMask
+from reports_fixtures import base_env, root_conftest, secret_digest, start, unique_phone_and_cccd
 from smartcity.identity.v1 import identity_pb2 as ipb
 from smartcity.marketplace.v1 import marketplace_pb2 as pb
 from smartcity.marketplace.v1 import marketplace_pb2_grpc
@@ -32,6 +35,7 @@ ABORTED = grpc.StatusCode.ABORTED
 COMMUNE = "05443"
 RESERVATION_SECONDS = 6
 TAX_CODE_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+MARKETPLACE_SECRET = "marketplace-service-secret"
 
 
 def tax_code() -> str:
@@ -65,11 +69,12 @@ class Marketplace:
             assert field in [name for name, _ in field_violations(error.value)]
         assert self.log_position() == before, "a refused request changed the store"
 
-    def log_position(self) -> int:
+    def log_position(self, topic="%") -> int:
+        """How many events the store holds (of topics LIKE `topic`)."""
         dsn, schema = self.service.env["EVENT_STORE_URL"].split("?schema=")
         with psycopg.connect(dsn) as conn:
-            return conn.execute(f'SELECT count(*) FROM "{schema}".marketplaceapplication_events'
-                                ).fetchone()[0]
+            return conn.execute(f'SELECT count(*) FROM "{schema}".marketplaceapplication_events '
+                                "WHERE topic LIKE %s", (topic,)).fetchone()[0]
 
     def citizen(self):
         return self.identity.citizen(*unique_phone_and_cccd())
@@ -128,6 +133,11 @@ class Marketplace:
     def search(self, **fields):
         return self.call("SearchProducts", pb.SearchProductsRequest(**fields))
 
+    def listing(self, seller, **fields):
+        return pb.ListProductRequest(seller_id=seller[0], name="Mật ong rừng", category="honey",
+                                     unit="chai 500ml", price_vnd=250_000,
+                                     origin_commune=COMMUNE, **fields)
+
     def close(self):
         self.channel.close()
 
@@ -140,12 +150,14 @@ def token(holder) -> str:
 def market(request, tmp_path_factory, postgres_db, vhost):
     conftest = root_conftest(request.config)
     scratch = tmp_path_factory.mktemp("marketplace")
-    identity_env = base_env(conftest, scratch, postgres_db, vhost, "identity")
+    identity_env = base_env(conftest, scratch, postgres_db, vhost, "identity",
+                            MACHINE_CREDENTIALS=f"marketplace={secret_digest(MARKETPLACE_SECRET)}")
     with contextlib.ExitStack() as stack:
         identity_service = start(identity_env, stack, "identity.service:IdentityService",
                                  scratch / "identity.log")
         env = base_env(conftest, scratch, postgres_db, vhost, "marketplace",
                        IDENTITY_GRPC_TARGET=identity_service.target,
+                       SERVICE_CLIENT_SECRET=MARKETPLACE_SECRET,
                        MARKETPLACE_RESERVATION_MINUTES=str(RESERVATION_SECONDS / 60),
                        MARKETPLACE_EXPIRY_SWEEP_SECONDS="0.5")
         service = start(env, stack, "marketplace.service:MarketplaceService",
@@ -254,7 +266,7 @@ def test_concurrent_buyers_never_oversell_and_unconfirmed_reservations_expire(
         thread.join()
     sold = [o for o in outcomes if isinstance(o, str)]
     assert len(sold) == 10, outcomes
-    assert outcomes.count(PRECONDITION) == 40
+    assert outcomes.count(PRECONDITION) == 40, outcomes
     assert market.stock(product) == 0
     # the seller confirms one; the other nine run out and return their units
     market.call("ConfirmOrder", pb.OrderRef(order_id=sold[0]), token=token(seller[1]))
@@ -286,3 +298,63 @@ def test_expired_certificates_hide_the_rating(market, seller, official):
                             message="the product in search")
     assert rows[0].ocop_stars == 0 and rows[0].certificate_number == "OCOP-TN-9"
     assert market.search(category=category, min_stars=3).products == []
+
+
+def edit(product, *paths, **fields):
+    return pb.UpdateProductRequest(product_id=product.id, update_mask=FieldMask(paths=paths),
+                                   **fields)
+
+
+def test_edits_reach_search_and_reviewed_ones_go_back_to_review(market, seller, official):
+    category = f"rice-{uuid.uuid4().hex[:6]}"
+    product = market.product(seller, official, category=category, name="Gạo Bao Thai")
+    repriced = market.call("UpdateProduct", edit(product, "price_vnd", "unit",
+                                                 price_vnd=90_000, unit="túi 5kg"),
+                           token=token(seller[1]))
+    assert (repriced.price_vnd, repriced.unit, repriced.status) == (90_000, "túi 5kg", "approved")
+    harness.wait_for(lambda: [p.price_vnd for p in market.search(
+        text="gao bao thai", category=category).products] == [90_000], message="the new price")
+    renamed = market.call("UpdateProduct", edit(product, "name", name="Gạo nếp Định Hóa"),
+                          token=token(seller[1]))
+    assert (renamed.name, renamed.price_vnd, renamed.status) == (
+        "Gạo nếp Định Hóa", 90_000, "pending")
+    harness.wait_for(lambda: market.search(category=category).products == [],
+                     message="the edited listing out of search")
+    market.refused(NOT_FOUND, "GetProduct", pb.ProductRef(product_id=product.id))
+    market.call("ApproveProduct", pb.ProductRef(product_id=product.id), token=token(official))
+    found = harness.wait_for(lambda: market.search(text="gao nep dinh hoa").products,
+                             message="the approved edit in search")
+    assert [p.id for p in found] == [product.id]
+    assert market.search(text="bao thai", category=category).products == []
+
+
+def test_bad_edits_name_the_field_and_change_nothing(market, seller, official):
+    product = market.product(seller, official)
+    for request, field in ((edit(product, "price_vnd", price_vnd=-1), "price_vnd"),
+                           (edit(product, "stock"), "update_mask"),
+                           (edit(product), "update_mask"),
+                           (edit(product, "unit", "ocop", unit="hộp", ocop=pb.OcopRating(
+                               stars=2, certificate_number="X", expires_on="2030-01-01")),
+                            "ocop.stars")):
+        market.refused(INVALID, "UpdateProduct", request, token=token(seller[1]), field=field)
+    market.refused(DENIED, "UpdateProduct", edit(product, "price_vnd", price_vnd=1),
+                   token=token(market.citizen()))
+    assert market.call("GetProduct", pb.ProductRef(product_id=product.id)).price_vnd == 150_000
+
+
+def test_a_member_identity_removed_can_no_longer_list(market, seller):
+    """identity is asked at the moment of listing, whatever its events said so far."""
+    member = market.citizen()
+    organisation = pb.SellerRef(seller_id=seller[0])
+    membership = ipb.OrganisationMemberRequest(organisation_id=seller[0], person_id=member[0].id)
+    market.identity.call("AddOrganisationMember", membership, token=token(seller[1]))
+    harness.wait_for(lambda: member[0].id in market.call("GetSeller", organisation).member_ids,
+                     message="the new member from identity's event")
+    market.call("ListProduct", market.listing(seller), token=token(member))
+    listings = market.log_position("%Product.Listed")
+    assert listings > 0
+    market.identity.call("RemoveOrganisationMember", membership, token=token(seller[1]))
+    with pytest.raises(grpc.RpcError) as error:   # identity's event may land meanwhile
+        market.call("ListProduct", market.listing(seller), token=token(member))
+    assert error.value.code() == DENIED
+    assert market.log_position("%Product.Listed") == listings

@@ -14,11 +14,13 @@ from kit.errors import (
 )
 from kit.projections import ReadModel
 from marketplace import schemas
-from marketplace.application import VIETNAM, MarketplaceApplication
+from marketplace.application import VIETNAM, MarketplaceApplication, OrganisationStanding
 from marketplace.domainmodel import ocop_stars_shown
 from marketplace.integration import translate
 from marketplace.payments import FakePaymentProvider
-from marketplace.readmodel import MarketplaceProjection, MarketplaceQueries, ProductSearch, fold
+from marketplace.readmodel import (
+    MarketplaceProjection, MarketplaceQueries, ProductSearch, fold, words_of,
+)
 from smartcity.events.v1 import marketplace_pb2 as events
 
 COMMUNE = "05443"          # Phan Đình Phùng, Thái Nguyên
@@ -41,33 +43,57 @@ def person(*grants, level=1):
 OFFICIAL = person(RoleGrant("agency_staff", "Sở Công Thương", "19"))
 
 
+class Identity:
+    """identity's fresh answers, as the tests set them: organisation id -> standing."""
+
+    def __init__(self):
+        self.standings: dict[str, OrganisationStanding] = {}
+
+    def organisation(self, organisation_id: str) -> OrganisationStanding:
+        return self.standings[organisation_id]
+
+    def verified(self, organisation_id: str, *members: Principal):
+        self.standings[organisation_id] = OrganisationStanding(
+            verified=True, member_ids=tuple(m.subject for m in members))
+
+
 @pytest.fixture
 def clock():
     return Clock()
 
 
 @pytest.fixture
-def app(tmp_path, clock):
+def identity():
+    return Identity()
+
+
+@pytest.fixture
+def app(tmp_path, clock, identity):
     app = MarketplaceApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
          "SQLITE_DBNAME": str(tmp_path / "marketplace.db"), "SQLITE_LOCK_TIMEOUT": "10",
          "APPLICATION_RECORDER_TOPIC": "kit.eventstore:SQLiteRecorder"},
-        units=AdministrativeUnits.load(), payments=FakePaymentProvider(), clock=clock,
-        reservation_minutes=15)
+        units=AdministrativeUnits.load(), payments=FakePaymentProvider(), identity=identity,
+        clock=clock, reservation_minutes=15)
     app.read_model = ReadModel(app, MarketplaceProjection())
     app.queries = MarketplaceQueries(app.read_model)
     yield app
     app.close()
 
 
-@pytest.fixture
-def seller(app):
-    """A verified cooperative and its owner."""
+def verified_seller(app, name="HTX Chè Tân Cương"):
+    """A cooperative identity verified (as its event and its fresh answer say), and its owner."""
     owner = person()
     organisation_id = str(uuid.uuid4())
-    app.on_organisation_verified(str(uuid.uuid4()), organisation_id, "HTX Chè Tân Cương",
-                                 "cooperative", COMMUNE, [owner.subject], OFFICIAL.subject)
+    app.on_organisation_verified(str(uuid.uuid4()), organisation_id, name, "cooperative",
+                                 COMMUNE, [owner.subject], OFFICIAL.subject)
+    app.identity.verified(organisation_id, owner)
     return organisation_id, owner
+
+
+@pytest.fixture
+def seller(app):
+    return verified_seller(app)
 
 
 def listed(app, seller, approve=True, **fields):
@@ -153,6 +179,77 @@ def test_listings_are_public_once_an_official_approves(app, seller):
         app.approve_product(OFFICIAL, str(product.id))
 
 
+def test_identity_is_asked_afresh_before_listing_editing_and_approving(app, seller):
+    organisation_id, owner = seller
+    pending, approved = listed(app, seller, approve=False), listed(app, seller)
+    before = app.recorder.max_notification_id()
+    # identity removed the owner; its event has not reached the marketplace yet
+    app.identity.standings[organisation_id] = OrganisationStanding(True, ())
+    assert app.seller(organisation_id).is_member(owner.subject)
+    with pytest.raises(PermissionDenied):
+        listed(app, seller, approve=False)
+    with pytest.raises(PermissionDenied):
+        app.update_product(owner, str(approved.id), {"price_vnd": 1_000})
+    # identity no longer has the organisation verified
+    app.identity.standings[organisation_id] = OrganisationStanding(False, (owner.subject,))
+    for refused in (lambda: listed(app, seller, approve=False),
+                    lambda: app.approve_product(OFFICIAL, str(pending.id))):
+        with pytest.raises(FailedPrecondition) as error:
+            refused()
+        assert error.value.field in ("seller_id", "product_id")
+    assert app.recorder.max_notification_id() == before
+    assert app.product(str(pending.id)).status == "pending"
+
+
+def test_edits_change_only_the_masked_fields_and_reviewed_ones_go_back_to_review(app, seller):
+    organisation_id, owner = seller
+    product = listed(app, seller)
+    product_id = str(product.id)
+    edited = app.update_product(owner, product_id, {"price_vnd": 120_000, "unit": "hộp 250g",
+                                                    "category": "tea-premium"})
+    assert (edited.price_vnd, edited.unit, edited.category, edited.status) == (
+        120_000, "hộp 250g", "tea-premium", "approved")
+    assert edited.name == product.name and edited.stock == 10
+    edited = app.update_product(owner, product_id, {"name": "Chè Tân Cương móc câu",
+                                                    "ocop": (5, "OCOP-TN-0099", "2028-12-31")})
+    assert (edited.name, edited.ocop_stars, edited.status) == (
+        "Chè Tân Cương móc câu", 5, "pending")
+    with pytest.raises(NotFound):
+        app.visible_product(None, product_id)
+    with pytest.raises(FailedPrecondition):
+        place(app, person(), edited)                    # not on sale while under review
+    app.read_model.catch_up()
+    assert app.queries.search(ProductSearch(text="moc cau"), "2026-03-02").rows == []
+    app.approve_product(OFFICIAL, product_id)
+    app.read_model.catch_up()
+
+    def found(text):
+        return [(r["name"], r["price_vnd"], r["ocop_stars"])
+                for r in app.queries.search(ProductSearch(text=text), "2026-03-02").rows]
+
+    assert found("che tan cuong moc cau") == [("Chè Tân Cương móc câu", 120_000, 5)]
+    assert found("dac biet") == []                      # the old name's words are gone
+    app.read_model.rebuild()
+    assert found("moc cau") == [("Chè Tân Cương móc câu", 120_000, 5)]
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({}, "update_mask"), ({"unit": "túi 1kg", "stock": 5}, "update_mask"),
+    ({"unit": "túi 1kg", "price_vnd": 0}, "price_vnd"), ({"price_vnd": 1.5}, "price_vnd"),
+    ({"ocop": (2, "OCOP-1", "2028-01-01")}, "ocop.stars"), ({"name": "x"}, "name"),
+    ({"origin_commune": "nowhere"}, "origin_commune"), ({"photos": ["nope"]}, "photos"),
+])
+def test_bad_edits_name_the_field_and_change_nothing(app, seller, changes, field):
+    product = listed(app, seller)
+    before = app.recorder.max_notification_id()
+    with pytest.raises(InvalidArgument) as error:
+        app.update_product(seller[1], str(product.id), changes)
+    assert error.value.field == field
+    with pytest.raises(PermissionDenied):
+        app.update_product(person(), str(product.id), {"unit": "túi 1kg"})
+    assert app.recorder.max_notification_id() == before
+
+
 def test_search_ignores_diacritics_and_filters(app, seller):
     assert fold("Chè Thái Nguyên ĐẶC BIỆT") == "che thai nguyen dac biet"
     tea = listed(app, seller)
@@ -169,6 +266,12 @@ def test_search_ignores_diacritics_and_filters(app, seller):
 
     assert found(text="che thai nguyen") == [tea.name]
     assert found(text="CHÈ") == [tea.name]
+    assert found(text="thai nguy") == [tea.name]          # a word's beginning is enough
+    assert found(text="hai") == [] and found(text="khong co san pham nay") == []
+    assert words_of("Chè (hộp 200g), chè!") == ["che", "hop", "200g"]
+    with pytest.raises(InvalidArgument) as error:
+        found(text="a b c d e f g h i")
+    assert error.value.field == "text"
     assert found(category="honey") == ["Mật ong rừng"]
     assert found(min_stars=4) == [tea.name]
     assert found(min_price_vnd=200_000) == ["Mật ong rừng"]
@@ -194,9 +297,7 @@ def test_search_pages_by_keyset(app, seller):
 
 # Orders -------------------------------------------------------------------------
 def test_a_cart_across_sellers_splits_into_one_order_per_seller(app, seller):
-    other = (str(uuid.uuid4()), person())
-    app.on_organisation_verified(str(uuid.uuid4()), other[0], "HTX Nhãn", "cooperative",
-                                 COMMUNE, [other[1].subject], OFFICIAL.subject)
+    other = verified_seller(app, "HTX Nhãn")
     tea, longan = listed(app, seller), listed(app, other, name="Nhãn lồng", price_vnd=50_000)
     orders = app.place_orders(person(), [(str(tea.id), 2), (str(longan.id), 3),
                                          (str(tea.id), 1)], delivery_address="Đồng Hỷ")
@@ -310,6 +411,33 @@ def test_unconfirmed_reservations_expire_and_release_stock(app, seller, clock):
     assert stock_of(app, product) == 3
     with pytest.raises(FailedPrecondition):
         app.confirm(seller[1], str(late.id))
+
+
+def test_reservations_end_when_units_are_sold_or_returned(app, seller, clock):
+    """Shipping settles an order's reservation as sold; ending unsold releases it;
+    confirmed orders keep theirs (the buyer may still cancel). Every unit stays
+    accounted for: in stock, reserved or sold."""
+    owner = seller[1]
+    product = listed(app, seller, stock=10)
+    buyer = person()
+    [shipped], [cancelled], [confirmed], [late] = (
+        place(app, buyer, product, quantity) for quantity in (2, 3, 1, 1))
+    for order in (shipped, confirmed):
+        app.confirm(owner, str(order.id))
+    app.ship(owner, str(shipped.id))
+    app.cancel(buyer, str(cancelled.id))
+    clock.now += 15 * MINUTE
+    app.expire_orders([str(late.id)])
+    held = app.product(str(product.id))
+    assert held.reservations == {str(confirmed.id): 1}
+    assert (held.stock, held.units_sold) == (7, 2)
+    app.deliver(owner, str(shipped.id))
+    app.complete(buyer, str(shipped.id))
+    app.cancel(buyer, str(confirmed.id))
+    held = app.product(str(product.id))
+    assert (held.reservations, held.stock, held.units_sold) == ({}, 8, 2)
+    app.read_model.catch_up()
+    assert app.queries.search(ProductSearch(), "2026-03-02").rows[0]["stock"] == 8
 
 
 def test_expired_certificates_hide_the_rating(app, seller):

@@ -6,6 +6,11 @@ organisation) manage its profile, products and orders; officials (agency
 staff, IOC operators, administrators) approve listings; buyers are citizens
 with a confirmed phone, and act on their own orders.
 
+Sellers come from identity's events, which arrive a little late. Where a
+stale answer would matter (a member listing or editing a product, an official
+approving one) the command also asks identity itself: the organisation must
+still be verified and the member still one of its members.
+
 Stock is never oversold: placing a cart loads every product in it, reserves
 the units on each and saves the orders with the products in one
 transaction. Two buyers who loaded the same product version cannot both
@@ -14,6 +19,7 @@ save; the loser reloads and decides again (`retry_on_conflict`).
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from eventsourcing.application import AggregateNotFoundError
@@ -37,6 +43,16 @@ MAX_CART_ITEMS = 50
 MAX_PHOTOS = 8
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 OCOP_CODE = re.compile(r"^[A-Za-z0-9\-./]{0,40}$")
+# A listing's fields as requests name them; `ocop` is (stars, certificate number, expiry).
+LISTING_FIELDS = ("name", "description", "category", "unit", "price_vnd", "photos", "ocop",
+                  "geographical_indication", "origin_commune")
+
+
+@dataclass(frozen=True)
+class OrganisationStanding:
+    """identity's answer about an organisation at the moment of asking."""
+    verified: bool
+    member_ids: tuple[str, ...]
 
 
 def parse_uuid(value, field: str) -> uuid.UUID:
@@ -112,16 +128,18 @@ class MarketplaceApplication(EventSourcedApplication):
     """Commands and single-item queries of the marketplace.
 
     `units`: the administrative units (communes are checked against them);
-    `payments`: a PaymentProvider for online payment; `clock()`: epoch seconds.
+    `payments`: a PaymentProvider for online payment; `identity.organisation(id)
+    -> OrganisationStanding`: identity's fresh answer; `clock()`: epoch seconds.
     """
 
     snapshotted = (Product,)
 
-    def __init__(self, env=None, *, units, payments, clock=None,
+    def __init__(self, env=None, *, units, payments, identity, clock=None,
                  reservation_minutes=RESERVATION_MINUTES):
         super().__init__(env)
         self.units = units
         self.payments = payments
+        self.identity = identity
         self.clock = clock or time.time
         self.reservation_seconds = reservation_minutes * 60
 
@@ -150,6 +168,16 @@ class MarketplaceApplication(EventSourcedApplication):
         if not seller.is_member(caller.subject):
             raise PermissionDenied("only the seller's members may do this")
         return seller
+
+    def require_standing(self, seller: Seller, field: str, member: Principal | None = None):
+        """identity, asked now, still has the organisation verified and, when a member
+        acts for it, that member in it (the events saying otherwise may be on their way)."""
+        standing = self.identity.organisation(str(seller.id))
+        if not standing.verified:
+            raise FailedPrecondition("identity does not list the seller's organisation as "
+                                     "verified", field=field)
+        if member is not None and member.subject not in standing.member_ids:
+            raise PermissionDenied("identity no longer lists you as a member of the seller")
 
     def require_commune(self, code, field: str) -> str:
         if not isinstance(code, str) or code not in self.units or not self.units.is_commune(code):
@@ -203,25 +231,62 @@ class MarketplaceApplication(EventSourcedApplication):
         return seller
 
     # Products ----------------------------------------------------------------------
+    def checked_listing(self, fields: dict) -> dict:
+        """Listing fields as requests name them (LISTING_FIELDS), checked, as the
+        Product's attributes."""
+        checks = {
+            "name": lambda v: dict(name=checked_text(v, "name", 200, minimum=2)),
+            "description": lambda v: dict(
+                description=checked_text(v, "description", 4000, minimum=0)),
+            "category": lambda v: dict(category=checked_text(v, "category", 60)),
+            "unit": lambda v: dict(unit=checked_text(v, "unit", 40)),
+            "price_vnd": lambda v: dict(price_vnd=checked_whole(v, "price_vnd", 1,
+                                                                MAX_PRICE_VND)),
+            "photos": lambda v: dict(photos=checked_photos(v)),
+            "ocop": lambda v: checked_ocop(*v),
+            "geographical_indication": lambda v: dict(geographical_indication=checked_text(
+                v, "geographical_indication", 200, minimum=0)),
+            "origin_commune": lambda v: dict(
+                origin_commune=self.require_commune(v, "origin_commune")),
+        }
+        checked = {}
+        for field, value in fields.items():
+            checked.update(checks[field](value))
+        return checked
+
     def list_product(self, caller, seller_id, *, name, description, category, unit, price_vnd,
                      photos, ocop_stars, certificate_number, certificate_expires_on,
                      geographical_indication, origin_commune, stock) -> Product:
         """A new listing, pending until an official approves it."""
         seller = self.member_seller(caller, seller_id)
-        product = Product(
-            seller_id=str(seller.id),
-            name=checked_text(name, "name", 200, minimum=2),
-            description=checked_text(description, "description", 4000, minimum=0),
-            category=checked_text(category, "category", 60),
-            unit=checked_text(unit, "unit", 40),
-            price_vnd=checked_whole(price_vnd, "price_vnd", 1, MAX_PRICE_VND),
-            photos=checked_photos(photos),
-            **checked_ocop(ocop_stars, certificate_number, certificate_expires_on),
-            geographical_indication=checked_text(geographical_indication,
-                                                 "geographical_indication", 200, minimum=0),
-            origin_commune=self.require_commune(origin_commune, "origin_commune"),
-            stock=checked_whole(stock, "stock", 0, MAX_STOCK),
-            listed_by=caller.subject, timestamp=moment(self.clock()))
+        listing = self.checked_listing(dict(
+            name=name, description=description, category=category, unit=unit,
+            price_vnd=price_vnd, photos=photos,
+            ocop=(ocop_stars, certificate_number, certificate_expires_on),
+            geographical_indication=geographical_indication, origin_commune=origin_commune))
+        stock = checked_whole(stock, "stock", 0, MAX_STOCK)
+        self.require_standing(seller, "seller_id", member=caller)
+        product = Product(seller_id=str(seller.id), **listing, stock=stock,
+                          listed_by=caller.subject, timestamp=moment(self.clock()))
+        self.save(product)
+        return product
+
+    @retry_on_conflict
+    def update_product(self, caller, product_id, changes: dict) -> Product:
+        """Edits the fields `changes` names (LISTING_FIELDS; stock changes by restocking).
+        Which edits send an approved listing back to review: Product.edit."""
+        product = self.product(product_id)
+        seller = self.member_seller(caller, product.seller_id, field="product_id")
+        if not changes:
+            raise InvalidArgument("name the fields to change", field="update_mask")
+        unknown = [field for field in changes if field not in LISTING_FIELDS]
+        if unknown:
+            raise InvalidArgument(f"cannot edit {', '.join(unknown)}; editable: "
+                                  f"{', '.join(LISTING_FIELDS)} (stock: RestockProduct)",
+                                  field="update_mask")
+        listing = self.checked_listing(changes)
+        self.require_standing(seller, "product_id", member=caller)
+        product.edit(listing, caller.subject, self.clock())
         self.save(product)
         return product
 
@@ -229,6 +294,7 @@ class MarketplaceApplication(EventSourcedApplication):
     def approve_product(self, caller, product_id) -> Product:
         require_role(caller, *OFFICIALS)
         product = self.product(product_id)
+        self.require_standing(self.seller(product.seller_id), "product_id")
         product.approve(caller.subject, self.clock())
         self.save(product)
         return product
@@ -298,18 +364,25 @@ class MarketplaceApplication(EventSourcedApplication):
 
     @retry_on_conflict
     def change_order(self, order_id, change) -> Order:
-        """Applies change(order, now); an order that ends unsold returns its stock."""
+        """Applies change(order, now), ending the order's reservations when their units'
+        fate is decided: back to stock when it ends unsold, sold when it ships."""
         order = self.order(order_id)
-        was_unsold = order.ended_unsold
+        was_unsold, was_shipped = order.ended_unsold, order.shipped
         change(order, self.clock())
-        products = self.released(order) if order.ended_unsold and not was_unsold else []
+        if order.ended_unsold and not was_unsold:
+            products = self.reservations_ended(order, Product.release)
+        elif order.shipped and not was_shipped:
+            products = self.reservations_ended(order, Product.settle)
+        else:
+            products = []
         self.save(order, *products)
         return order
 
-    def released(self, order: Order) -> list[Product]:
+    def reservations_ended(self, order: Order, end) -> list[Product]:
+        """The order's products, each after `end(product, order_id, now)`."""
         products = [self.product(product_id) for product_id in order.product_ids]
         for product in products:
-            product.release(str(order.id), self.clock())
+            end(product, str(order.id), self.clock())
         return products
 
     def seller_action(self, caller, order_id, change) -> Order:

@@ -9,7 +9,11 @@ Consistency boundaries:
 - a Seller is an organisation identity verified, with its members;
 - a Product holds its own stock and the reservations against it, so two
   buyers racing for the last unit both load the same version and the store's
-  optimistic concurrency lets exactly one of them save;
+  optimistic concurrency lets exactly one of them save. A reservation lasts
+  only while its units may still come back: an order that ends unsold
+  releases it to stock, an order that ships settles it as sold (no rule
+  returns a shipped order's units), so a product never holds more
+  reservations than its open orders;
 - an Order moves through its lifecycle, and the command that places, cancels,
   rejects or expires it saves the order and its products together.
 
@@ -19,7 +23,7 @@ The order lifecycle, as the transitions each command allows:
     reject     placed                        -> rejected    (seller; stock returned)
     cancel     placed, confirmed             -> cancelled   (buyer; stock returned)
     expire     placed, reservation run out   -> expired     (timer; stock returned)
-    ship       confirmed                     -> shipped     (seller)
+    ship       confirmed                     -> shipped     (seller; reservation settled)
     deliver    shipped                       -> delivered   (seller; cash on delivery is paid)
     complete   delivered                     -> completed   (buyer)
     review     delivered, completed, once    (buyer)
@@ -42,6 +46,15 @@ COD_PAYMENT_ID = "cod"
 
 def moment(now: float) -> datetime:
     return datetime.fromtimestamp(now, timezone.utc)
+
+
+# What a citizen relies on when buying: editing any of these sends an approved
+# listing back to an official. Price, unit and category are terms and shelving
+# the buyer sees as they order, so they change at once.
+REVIEWED_FIELDS = frozenset({"name", "description", "photos", "ocop_stars", "certificate_number",
+                             "certificate_expires_on", "geographical_indication",
+                             "origin_commune"})
+EDITABLE_FIELDS = REVIEWED_FIELDS | {"price_vnd", "unit", "category"}
 
 
 def ocop_stars_shown(stars: int, expires_on: str, today: date) -> int:
@@ -102,7 +115,13 @@ class Seller(Aggregate):
 
 
 class Product(Aggregate):
-    """A listing and its stock: the boundary that decides every reservation."""
+    """A listing and its stock: the boundary that decides every reservation.
+
+    Every unit is always in exactly one place: `stock` (for sale),
+    `reservations` (held for an open order) or `units_sold` (shipped).
+    """
+
+    units_sold = 0   # snapshots taken before settling existed lack it
 
     @event("Listed")
     def __init__(self, seller_id: str, name: str, description: str, category: str, unit: str,
@@ -124,6 +143,7 @@ class Product(Aggregate):
         self.stock = stock
         self.status = PENDING
         self.reservations: dict[str, int] = {}   # order id -> units held for it
+        self.units_sold = 0
 
     def approve(self, official_id: str, now: float):
         if self.status != PENDING:
@@ -133,6 +153,28 @@ class Product(Aggregate):
     @event("Approved")
     def _approved(self, official_id: str, timestamp: datetime):
         self.status = APPROVED
+
+    def edit(self, changes: dict, edited_by: str, now: float):
+        """Applies the attributes that differ; an approved listing whose reviewed
+        content changed goes back to pending. Values are checked already."""
+        unknown = changes.keys() - EDITABLE_FIELDS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        changed = {name: value for name, value in changes.items()
+                   if getattr(self, name) != value}
+        if changed:
+            self._edited(changes=changed,
+                         back_to_review=self.status == APPROVED
+                         and not changed.keys().isdisjoint(REVIEWED_FIELDS),
+                         edited_by=edited_by, timestamp=moment(now))
+
+    @event("Edited")
+    def _edited(self, changes: dict, back_to_review: bool, edited_by: str,
+                timestamp: datetime):
+        for name, value in changes.items():
+            setattr(self, name, value)
+        if back_to_review:
+            self.status = PENDING
 
     def restock(self, quantity: int, restocked_by: str, now: float):
         self._restocked(quantity=quantity, restocked_by=restocked_by, timestamp=moment(now))
@@ -164,6 +206,17 @@ class Product(Aggregate):
         self.stock += quantity
         del self.reservations[order_id]
 
+    def settle(self, order_id: str, now: float):
+        """Counts a shipped order's units as sold; a second settle changes nothing."""
+        if order_id in self.reservations:
+            self._settled(order_id=order_id, quantity=self.reservations[order_id],
+                          timestamp=moment(now))
+
+    @event("Settled")
+    def _settled(self, order_id: str, quantity: int, timestamp: datetime):
+        self.units_sold += quantity
+        del self.reservations[order_id]
+
 
 class Order(Aggregate):
     """One buyer's order of one seller's products."""
@@ -193,6 +246,11 @@ class Order(Aggregate):
     @property
     def paid(self) -> bool:
         return bool(self.payment_ids)
+
+    @property
+    def shipped(self) -> bool:
+        """Shipped or later: no rule returns its units to stock any more."""
+        return self.status in (SHIPPED, DELIVERED, COMPLETED)
 
     @property
     def ended_unsold(self) -> bool:

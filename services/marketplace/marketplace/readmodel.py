@@ -2,11 +2,15 @@
 projection of the marketplace's events, and the queries the API answers
 from them.
 
-Events are matched by class name ("Product.Listed"). Each product row keeps
-a folded copy of its text (lower case, no diacritics, đ as d) so a search
-typed without Vietnamese accents matches with a plain LIKE on both
-databases. The OCOP rating is stored as certified; whether the certificate
-is still valid is decided when a query runs, against today's date.
+Events are matched by class name ("Product.Listed"). Text search goes
+through a words table, kept with the products: each word of a product's
+name, description and geographical indication, folded (lower case, no
+diacritics, đ as d), so "che thai nguyen" finds "Chè Thái Nguyên". Each query
+word must begin a word of the product: a range on the words' primary key,
+one per query word, which answers on both databases without scanning the
+products, also when nothing matches. The OCOP rating is stored as certified;
+whether the certificate is still valid is decided when a query runs, against
+today's date.
 
 Lists are paged by keyset: the token carries the last row's sort key and the
 next page starts strictly after it. Each list's filter and order match an
@@ -15,6 +19,7 @@ index below.
 import base64
 import binascii
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,6 +27,12 @@ from kit.errors import InvalidArgument
 from kit.projections import Projection
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+# Indexed words are runs of [a-z0-9] cut to WORD_LENGTH, so that every word
+# starting with p lies between p and p + "z"... in any collation PostgreSQL
+# may use, not only in byte order.
+WORD_LENGTH = 32
+WORD = re.compile(r"[a-z0-9]+")
+MAX_QUERY_WORDS = 8
 _APPROVED = "status = 'approved'"
 
 TABLES = (
@@ -49,7 +60,6 @@ TABLES = (
         origin_commune TEXT NOT NULL,
         stock INTEGER NOT NULL,
         status TEXT NOT NULL,
-        folded TEXT NOT NULL,
         listed_at DOUBLE PRECISION NOT NULL,
         rating_sum INTEGER NOT NULL DEFAULT 0,
         rating_count INTEGER NOT NULL DEFAULT 0)""",
@@ -66,6 +76,13 @@ TABLES = (
     f"(category, price_vnd, id) WHERE {_APPROVED}",
     "CREATE INDEX IF NOT EXISTS products_pending ON {schema}.products "
     "(listed_at DESC, id DESC) WHERE status = 'pending'",
+    # Text search: folded word -> product, of every product (status is the products').
+    """CREATE TABLE IF NOT EXISTS {schema}.product_words (
+        word TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        PRIMARY KEY (word, product_id))""",
+    "CREATE INDEX IF NOT EXISTS product_words_product ON {schema}.product_words "
+    "(product_id, word)",
     """CREATE TABLE IF NOT EXISTS {schema}.orders (
         id TEXT PRIMARY KEY,
         buyer_id TEXT NOT NULL,
@@ -97,12 +114,21 @@ def fold(text: str) -> str:
     return " ".join(bare.split())
 
 
+def words_of(text: str) -> list[str]:
+    """The distinct indexed words of a text, in order: "Chè (200g)" → ["che", "200g"]."""
+    return list(dict.fromkeys(word[:WORD_LENGTH] for word in WORD.findall(fold(text))))
+
+
+def searchable_words(name: str, description: str, geographical_indication: str) -> list[str]:
+    return words_of(f"{name} {description} {geographical_indication}")
+
+
 # The projection -----------------------------------------------------------------
 class MarketplaceProjection(Projection):
     name = "marketplace"
     tables = TABLES
     drop = tuple(f"DROP TABLE IF EXISTS {{schema}}.{table}"
-                 for table in ("sellers", "products", "orders"))
+                 for table in ("sellers", "products", "product_words", "orders"))
 
     def process(self, sql, domain_event) -> None:
         handler = getattr(self, "_" + type(domain_event).__qualname__.replace(".", "_"), None)
@@ -122,16 +148,32 @@ class MarketplaceProjection(Projection):
         sql.execute(
             "INSERT INTO {schema}.products (id, seller_id, name, description, category, unit, "
             "price_vnd, photos, ocop_stars, certificate_number, certificate_expires_on, "
-            "geographical_indication, origin_commune, stock, status, folded, listed_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "geographical_indication, origin_commune, stock, status, listed_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (str(e.originator_id), e.seller_id, e.name, e.description, e.category, e.unit,
              e.price_vnd, json.dumps(list(e.photos)), e.ocop_stars, e.certificate_number,
              e.certificate_expires_on, e.geographical_indication, e.origin_commune, e.stock,
-             "pending", searchable_text(e.name, e.description, e.geographical_indication),
-             e.timestamp.timestamp()))
+             "pending", e.timestamp.timestamp()))
+        _index_words(sql, str(e.originator_id),
+                     searchable_words(e.name, e.description, e.geographical_indication))
 
     def _Product_Approved(self, sql, e):
         _update(sql, "products", e, status="approved")
+
+    def _Product_Edited(self, sql, e):
+        columns = dict(e.changes)
+        if "photos" in columns:
+            columns["photos"] = json.dumps(list(columns["photos"]))
+        if e.back_to_review:
+            columns["status"] = "pending"
+        _update(sql, "products", e, **columns)
+        if not columns.keys().isdisjoint(SEARCHED_COLUMNS):
+            product_id = str(e.originator_id)
+            [row] = sql.rows("SELECT name, description, geographical_indication "
+                             "FROM {schema}.products WHERE id = %s", (product_id,))
+            sql.execute("DELETE FROM {schema}.product_words WHERE product_id = %s",
+                        (product_id,))
+            _index_words(sql, product_id, searchable_words(**row))
 
     def _Product_Restocked(self, sql, e):
         _add_stock(sql, str(e.originator_id), e.quantity)
@@ -186,8 +228,12 @@ class MarketplaceProjection(Projection):
                     (e.stars, str(e.originator_id)))
 
 
-def searchable_text(*parts: str) -> str:
-    return fold(" ".join(parts))
+SEARCHED_COLUMNS = frozenset({"name", "description", "geographical_indication"})
+
+
+def _index_words(sql, product_id: str, words: list[str]):
+    sql.executemany("INSERT INTO {schema}.product_words (word, product_id) VALUES (%s, %s)",
+                    [(word, product_id) for word in words])
 
 
 def _update(sql, table, event, **columns):
@@ -278,9 +324,13 @@ class MarketplaceQueries:
     def search(self, search: ProductSearch, today: str, page_size=0, page_token="") -> Page:
         """Approved products matching every filter; `today` is YYYY-MM-DD."""
         where, params = [_APPROVED], []
-        for word in fold(search.text).split():
-            where.append("folded LIKE %s")
-            params.append(f"%{_escaped(word)}%")
+        words = words_of(search.text)
+        if len(words) > MAX_QUERY_WORDS:
+            raise InvalidArgument(f"at most {MAX_QUERY_WORDS} words", field="text")
+        for word in words:
+            where.append("id IN (SELECT product_id FROM {schema}.product_words "
+                         "WHERE word >= %s AND word <= %s)")
+            params += [word, word + "z" * (WORD_LENGTH - len(word))]
         for column in ("category", "origin_commune"):
             if getattr(search, column):
                 where.append(f"{column} = %s")
@@ -342,7 +392,3 @@ class MarketplaceQueries:
         token = encode_token(sort, rows[size - 1]) if len(rows) > size else ""
         return Page(rows[:size], token)
 
-
-def _escaped(word: str) -> str:
-    """The word without LIKE's wildcards, so a typed % or _ matches nothing extra."""
-    return word.replace("%", "").replace("_", "")

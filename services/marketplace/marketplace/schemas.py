@@ -35,6 +35,16 @@ def product(p, rating: tuple[int, int], today) -> pb.Product:
         stock=p.stock, status=p.status, rating_average=average(rating), rating_count=rating[1])
 
 
+def listing_field(request, path: str):
+    """A listing field of a request as the application takes it; the application
+    refuses paths that are not listing fields."""
+    if path == "ocop":
+        return request.ocop.stars, request.ocop.certificate_number, request.ocop.expires_on
+    if path == "photos":
+        return list(request.photos)
+    return getattr(request, path, None)
+
+
 def product_row(r: dict, today) -> pb.Product:
     """A read-model row."""
     return pb.Product(

@@ -61,6 +61,12 @@ class MarketplaceService(HealthMixin):
             origin_commune=request.origin_commune, stock=request.stock))
 
     @marketplace_rpc
+    def UpdateProduct(self, request, context):
+        return self.shown_product(self.app.update_product(
+            self.caller.require(), request.product_id,
+            {path: schemas.listing_field(request, path) for path in request.update_mask.paths}))
+
+    @marketplace_rpc
     def ApproveProduct(self, request, context):
         return self.shown_product(self.app.approve_product(self.caller.require(),
                                                            request.product_id))
