@@ -173,6 +173,26 @@ def test_prepared_areas_and_places_give_the_same_answers():
         assert touches(an_area, place) == touches(prepared, shape)
 
 
+def test_a_drawn_area_is_tested_against_the_covered_communes_near_it_with_the_same_answers():
+    import random
+
+    province = cap.prepare_area(area(unit_codes=["19"]), UNITS, COMMUNES)
+    every_commune = province.covered_communes.circles
+    pick = random.Random(19)
+    met, tested_for_small_circles = 0, []
+    for _ in range(500):
+        circle = Circle(pick.uniform(21.2, 22.1), pick.uniform(105.4, 106.3),
+                        pick.choice((0.2, 1.0, 5.0, 40.0)))
+        near = province.covered_communes.near(circle.box)
+        if circle.radius_km <= 1.0:
+            tested_for_small_circles.append(len(near))
+        expected = any(cap.shapes_intersect(commune, circle) for commune in every_commune)
+        assert any(cap.shapes_intersect(commune, circle) for commune in near) == expected
+        met += expected
+    assert 0 < met < 500, "the sample has circles on both sides"
+    assert max(tested_for_small_circles) < len(every_commune) / 4
+
+
 # Checks ----------------------------------------------------------------------------
 def info(**changes):
     base = {

@@ -26,12 +26,42 @@ def test_a_call_that_finishes_in_time_is_left_alone():
     assert response.queue.empty()
 
 
-def test_queueing_on_a_stream_wakes_its_connection():
-    wakeup = patch.Wakeup()
-    queue = patch.WakingQueue(wakeup)
-    queue.put("message")
-    assert patch.raw_os.read(wakeup.read_fd, 16) == b"!"
-    wakeup.close()
+def tcp_pair():
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    listener.close()
+    return server, client
+
+
+def test_queueing_on_a_stream_wakes_its_connection_and_a_pass_visits_only_ready_streams():
+    server, client = tcp_pair()
+    manager = patch.ServerConnectionManager(server, handle_request=None)
+    visited = []
+    manager.send_headers = lambda stream_id: None
+    manager.send_data = visited.append
+    idle, busy = SendStream(1), SendStream(3)
+    manager.send_streams = {1: idle, 3: busy}
+    for stream in (idle, busy):
+        manager.adopt(stream)
+    try:
+        busy.queue.put("message")
+        assert patch.raw_os.read(manager.wakeup.read_fd, 16) == b"!"
+        manager.on_iteration()
+        assert visited == [3]
+        manager.on_iteration()
+        assert visited == [3], "a stream with nothing to send is not visited again"
+        idle.queue.put("message")
+        idle.buffer.write(b"held back by flow control")   # send_data left it unsent
+        manager.on_iteration()
+        manager.on_iteration()
+        assert visited == [3, 1, 1], "a stream holding bytes back stays ready"
+    finally:
+        manager.wakeup.close()
+        server.close()
+        client.close()
 
 
 def test_frame_trace_text_is_what_hyperframe_writes_without_encoding_it_all():

@@ -390,13 +390,48 @@ def commune_circles(communes) -> dict[str, Circle]:
 
 
 # Who an area touches -------------------------------------------------------------
+GRID_DEGREES = 0.05   # about 5.5 km: a drawn area meets a handful of communes' cells
+
+
+class CircleGrid:
+    """Circles filed under each grid cell their box covers, so a shape is
+    tested against the circles near it: a province's warning covers every
+    commune, and a drawn area would otherwise be tested against each."""
+
+    def __init__(self, circles):
+        self.circles = tuple(circles)
+        self.cells = {}
+        for circle in self.circles:
+            for cell in cells_of(circle.box):
+                self.cells.setdefault(cell, []).append(circle)
+
+    def near(self, box: Box):
+        """Circles that may meet the box (some more than once); all of them
+        when the box spans more cells than there are circles."""
+        rows, columns = cell_ranges(box)
+        if len(rows) * len(columns) > len(self.circles):
+            return self.circles
+        return [circle for row in rows for column in columns
+                for circle in self.cells.get((row, column), ())]
+
+
+def cell_ranges(box: Box) -> tuple[range, range]:
+    return (range(math.floor(box.south / GRID_DEGREES), math.floor(box.north / GRID_DEGREES) + 1),
+            range(math.floor(box.west / GRID_DEGREES), math.floor(box.east / GRID_DEGREES) + 1))
+
+
+def cells_of(box: Box):
+    rows, columns = cell_ranges(box)
+    return [(row, column) for row in rows for column in columns]
+
+
 @dataclass(frozen=True)
 class PreparedArea:
     """An area ready for many touch tests: shapes with their boxes, and its
     geocodes expanded to every unit under them."""
     shapes: tuple                    # Polygon | Circle
     covered_codes: frozenset[str]    # the geocodes and every unit they contain
-    covered_communes: tuple          # the covered communes' area circles
+    covered_communes: CircleGrid     # the covered communes' area circles
 
     def touches(self, place) -> bool:
         if isinstance(place, CommunePlace):
@@ -407,7 +442,8 @@ class PreparedArea:
             return place.unit_code in self.covered_codes or any(
                 shape_contains(shape, place.latitude, place.longitude) for shape in self.shapes)
         return (any(shapes_intersect(shape, place) for shape in self.shapes)
-                or any(shapes_intersect(commune, place) for commune in self.covered_communes))
+                or any(shapes_intersect(commune, place)
+                       for commune in self.covered_communes.near(place.box)))
 
 
 def prepare_area(area: dict, units, communes) -> PreparedArea:
@@ -418,8 +454,8 @@ def prepare_area(area: dict, units, communes) -> PreparedArea:
     covered = frozenset(code for root in area["unit_codes"] for code in unit_and_below(units, root))
     known = commune_circles(communes)
     return PreparedArea(shapes=polygons + circles, covered_codes=covered,
-                        covered_communes=tuple(known[c] for c in sorted(covered)
-                                               if c in known))
+                        covered_communes=CircleGrid(known[c] for c in sorted(covered)
+                                                    if c in known))
 
 
 def unit_and_below(units, code: str) -> list[str]:

@@ -6,12 +6,15 @@ new event to the streams open on it. A stream's resume token is the log
 position of the last item it delivered; on reconnect the stream first
 replays the log from there, then goes live, skipping what the replay
 already covered: nothing missed, nothing twice, whichever replica the
-client reconnects to.
+client reconnects to. Live items are pushed onto the client's stream by
+the follower itself (kit.grpc.server.StreamSender): one warning to 10,000
+streams is 10,000 queue puts, not 10,000 greenthread switches.
 """
 import logging
 import threading
 
-from eventlet.queue import Empty, LightQueue
+from eventlet.event import Event
+from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
 from kit.dependencies import EventStore
@@ -27,38 +30,56 @@ CLOSED_CHECK_SECONDS = 15.0
 
 
 class OpenStream:
-    """One client's stream: what it wants, and a queue of (token, item).
+    """One client's stream: what it wants, and where it goes.
 
     `wants(position, event, loaded)` returns (token, item) or None; a token
-    only grows along a stream (a log position, or a per-person sequence)."""
+    only grows along a stream (a log position, or a per-person sequence).
+    While the stream replays, what the follower offers waits in a queue;
+    once live, it is pushed straight to the client's stream."""
 
     def __init__(self, follower, wants):
         self.follower = follower
         self.wants = wants
         self.queue = LightQueue(STREAM_BUFFER)
         self.opened_at = follower.position
-        self.overflowed = False
+        self.push = None
+        self.ending = Event()
 
     def offer(self, position, event, loaded):
         wanted = self.wants(position, event, loaded)
         if wanted is None:
             return
-        if self.queue.qsize() >= STREAM_BUFFER:
-            # a client this far behind reconnects and resumes from its token
-            self.overflowed = True
-            return
-        self.queue.put_nowait(wanted)
+        if self.push is not None:
+            self.push(*wanted)
+        elif self.queue.qsize() >= STREAM_BUFFER:
+            self.end()
+        else:
+            self.queue.put_nowait(wanted)
 
-    def live(self, after: int, closed):
-        """(token, item) as they come, after token `after`, until closed()."""
-        while not closed() and not self.overflowed:
-            try:
-                token, item = self.queue.get(timeout=CLOSED_CHECK_SECONDS)
-            except Empty:
-                continue
-            if token > after:
-                after = token
-                yield token, item
+    def live(self, after: int, sender, message):
+        """From now on pushes what is offered after token `after` to the
+        client, as message(token, item); returns when the client has gone
+        or reads too far behind (it reconnects and resumes from its token)."""
+
+        def push(token, item):
+            nonlocal after
+            if token <= after or sender.closed or self.ending.ready():
+                return
+            if sender.backlogged:
+                self.end()
+                return
+            after = token
+            sender.push(message(token, item))
+
+        while self.queue.qsize():
+            push(*self.queue.get_nowait())
+        self.push = push
+        while not (sender.closed or self.ending.ready()):
+            self.ending.wait(CLOSED_CHECK_SECONDS)
+
+    def end(self):
+        if not self.ending.ready():
+            self.ending.send()
 
     def close(self):
         self.follower.streams.discard(self)
@@ -107,11 +128,18 @@ class LogFollower:
             self.position + 1, BATCH, topics=self.topics)
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
-            loaded = self.app.loaded_for_streams(event)
-            for stream in list(self.streams):
-                stream.offer(notification.id, event, loaded)
+            self.offer(notification.id, event, self.app.loaded_for_streams(event))
             self.position = notification.id
         return len(notifications)
+
+    def offer(self, position, event, loaded):
+        """To every open stream, without yielding: no stream opens meanwhile."""
+        for stream in list(self.streams):
+            try:
+                stream.offer(position, event, loaded)
+            except Exception:
+                log.exception("offering to a stream failed; ending the stream")
+                stream.end()
 
     def stop(self):
         self.stopping.set()

@@ -16,7 +16,7 @@ from kit.auth import Role, require_role
 from kit.dependencies import EventStore
 from kit.errors import InvalidArgument
 from kit.grpc.clients import Auth
-from kit.grpc.server import HealthMixin, rpc
+from kit.grpc.server import HealthMixin, StreamSender, rpc
 from kit.messaging import consume_events
 from alerts import cap, integration, schemas
 from alerts.dependencies import build_application
@@ -35,21 +35,39 @@ PERSONAL_EVENTS = {
 
 
 class WarningMessages:
-    """One protobuf per warning version, shared by every stream delivering
-    it: converting it per stream cost 0.3 ms × 10,000 streams."""
+    """Each warning version serialised once, as WarningDelivery's `warning`
+    field, and shared by every stream delivering it: converting and
+    serialising it per stream cost more than the rest of a delivery."""
 
     def __init__(self, size=64):
         self.size = size
         self.cache = collections.OrderedDict()
 
-    def __call__(self, warning) -> pb.Warning:
+    def field(self, warning) -> bytes:
         key = (warning.id, warning.version)
-        message = self.cache.get(key)
-        if message is None:
-            message = self.cache[key] = schemas.warning(warning)
+        encoded = self.cache.get(key)
+        if encoded is None:
+            encoded = self.cache[key] = pb.WarningDelivery(
+                warning=schemas.warning(warning)).SerializeToString()
             if len(self.cache) > self.size:
                 self.cache.popitem(last=False)
-        return message
+        return encoded
+
+    def delivery(self, warning, token: int, matched: list) -> "Serialized":
+        # serialised messages concatenated parse as one message with both's fields
+        return Serialized(self.field(warning) + pb.WarningDelivery(
+            resume_token=str(token), matched_subscriptions=matched).SerializeToString())
+
+
+class Serialized:
+    """A response already in wire form: nameko-grpc only asks it for its bytes."""
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def SerializeToString(self) -> bytes:
+        return self.data
 
 
 warning_messages = WarningMessages()
@@ -157,9 +175,7 @@ class AlertsService(HealthMixin):
                   self.feed.history(after, stream.opened_at)
                   if (wanted := wants(position, event, self.app.loaded_for_streams(event))))
         return self.deliver(stream, replay, max(after, stream.opened_at), context,
-                            lambda token, item: pb.WarningDelivery(
-                                warning=warning_messages(item[0]), resume_token=str(token),
-                                matched_subscriptions=item[1]))
+                            lambda token, item: warning_messages.delivery(item[0], token, item[1]))
 
     @staticmethod
     def deliver(stream, replay, live_after, context, message):
@@ -169,8 +185,7 @@ class AlertsService(HealthMixin):
             for token, item in replay:
                 live_after = max(live_after, token)
                 yield message(token, item)
-            for token, item in stream.live(live_after, lambda: context.response_stream.closed):
-                yield message(token, item)
+            stream.live(live_after, StreamSender(context), message)
         finally:
             stream.close()
 

@@ -31,6 +31,9 @@ from kit import logs, settings  # noqa: E402
 from kit.messaging import SERIALIZER, SERIALIZER_CONFIG  # noqa: E402
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def nameko_config() -> dict:
     return {
         "AMQP_URI": settings.get("AMQP_URI"),
@@ -54,6 +57,12 @@ def main(argv=None):
     importlib.import_module(service_path.split(":")[0])
     gc.collect()
     gc.freeze()
+    # A service holds long-lived state (10,000 open streams are a million
+    # objects). With the default thresholds a burst of work promotes enough
+    # short-lived objects to set off full collections of all of it, 0.3-0.8 s
+    # each; collecting the young generation every 50,000 allocations instead
+    # of every 700 lets nearly all of them die young.
+    gc.set_threshold(*GC_THRESHOLDS)
     run([service_path])
 
 
