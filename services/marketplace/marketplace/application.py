@@ -133,6 +133,7 @@ class MarketplaceApplication(EventSourcedApplication):
     """
 
     snapshotted = (Product,)
+    cached_aggregates = 10_000   # products and sellers are loaded by every order
 
     def __init__(self, env=None, *, units, payments, identity, clock=None,
                  reservation_minutes=RESERVATION_MINUTES):
