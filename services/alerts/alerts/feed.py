@@ -10,11 +10,11 @@ client reconnects to. Live items are pushed onto the client's stream by
 the follower itself (kit.grpc.server.StreamSender): one warning to 10,000
 streams is 10,000 queue puts, not 10,000 greenthread switches.
 """
+import collections
 import logging
 import threading
 
 from eventlet.event import Event
-from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
 from kit.dependencies import EventStore
@@ -34,13 +34,13 @@ class OpenStream:
 
     `wants(position, event, loaded)` returns (token, item) or None; a token
     only grows along a stream (a log position, or a per-person sequence).
-    While the stream replays, what the follower offers waits in a queue;
+    While the stream replays, what the follower offers waits in line;
     once live, it is pushed straight to the client's stream."""
 
     def __init__(self, follower, wants):
         self.follower = follower
         self.wants = wants
-        self.queue = LightQueue(STREAM_BUFFER)
+        self.waiting = collections.deque()   # offered while the stream replays
         self.opened_at = follower.position
         self.push = None
         self.ending = Event()
@@ -51,10 +51,10 @@ class OpenStream:
             return
         if self.push is not None:
             self.push(*wanted)
-        elif self.queue.qsize() >= STREAM_BUFFER:
+        elif len(self.waiting) >= STREAM_BUFFER:
             self.end()
         else:
-            self.queue.put_nowait(wanted)
+            self.waiting.append(wanted)
 
     def live(self, after: int, sender, message):
         """From now on pushes what is offered after token `after` to the
@@ -71,8 +71,8 @@ class OpenStream:
             after = token
             sender.push(message(token, item))
 
-        while self.queue.qsize():
-            push(*self.queue.get_nowait())
+        while self.waiting:
+            push(*self.waiting.popleft())
         self.push = push
         while not (sender.closed or self.ending.ready()):
             self.ending.wait(CLOSED_CHECK_SECONDS)
