@@ -48,9 +48,8 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
         def wants(position, event, warning):
             if not isinstance(event, WARNING_CHANGES) or warning.scope != PUBLIC:
                 return None
-            areas = self.prepared_areas(warning)
             matched = [place_id for place_id, place in followed.items()
-                       if any(area.touches(place) for area in areas)]
+                       if self.warning_touches(warning, place)]
             return (position, (warning, matched)) if matched else None
 
         return wants

@@ -135,6 +135,7 @@ class StreamSender:
     def push(self, message):
         self.stream.queue.put(message)
 
+
 HEALTH_POLL_SECONDS = 5.0
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
