@@ -1,29 +1,79 @@
 """The nameko-grpc fixes in kit.grpc.patch, on nameko-grpc's own stream objects."""
 import binascii
+import time
 
 import eventlet
+import pytest
 from grpc import StatusCode
+from h2.config import H2Configuration
+from h2.connection import H2Connection
 from hyperframe import frame
+from nameko_grpc import streams
 from nameko_grpc.errors import GrpcError
 from nameko_grpc.streams import ReceiveStream, SendStream
 
 from kit.grpc import patch
 
 
-def test_a_call_past_its_deadline_ends_with_deadline_exceeded():
+class Server:
+    """What GrpcServer.handle_request uses of itself: one entrypoint, and a
+    container that keeps the spawned calls rather than running them."""
+
+    def __init__(self, path):
+        self.entrypoints = {path: None}
+        self.spawned = []
+        self.container = self
+
+    def spawn_managed_thread(self, fn):
+        self.spawned.append(fn)
+
+
+def call(server, path, timeout):
     request, response = ReceiveStream(1), SendStream(1)
-    patch.server_timeout(None, request, response, deadline=0.05)
+    request.headers.set((":path", path), ("grpc-timeout", timeout))
+    patch.handle_request(server, request, response)
+    return request, response
+
+
+def test_a_call_past_its_deadline_ends_with_deadline_exceeded():
+    server = Server("/smartcity.Test/Slow")
+    request, response = call(server, "/smartcity.Test/Slow", "50m")
+    assert len(server.spawned) == 1 and not response.closed
+    eventlet.sleep(0.1)
     assert request.closed and response.closed
     error = response.queue.get_nowait()
     assert isinstance(error, GrpcError) and error.code == StatusCode.DEADLINE_EXCEEDED
 
 
-def test_a_call_that_finishes_in_time_is_left_alone():
-    request, response = ReceiveStream(1), SendStream(1)
-    eventlet.spawn_after(0.01, lambda: (request.close(), response.close()))
-    patch.server_timeout(None, request, response, deadline=1.0)
-    assert response.queue.get_nowait() is not None   # STREAM_END, not an error
-    assert response.queue.empty()
+def test_a_call_that_ends_in_time_cancels_its_deadline():
+    server, client = tcp_pair()
+    manager = patch.ServerConnectionManager(server, handle_request=None)
+    peer = H2Connection(H2Configuration(client_side=True))
+    peer.initiate_connection()
+    peer.send_headers(1, [(":method", "POST"), (":scheme", "http"), (":authority", "test"),
+                          (":path", "/smartcity.Test/Quick")])
+    manager.conn.initiate_connection()
+    manager.conn.receive_data(peer.data_to_send())
+    try:
+        request, response = call(Server("/smartcity.Test/Quick"), "/smartcity.Test/Quick",
+                                 "50m")
+        manager.send_streams[1] = response
+        request.close()
+        response.close()
+        manager.end_stream(1)
+        assert response.deadline.called, "end_stream cancelled the timer"
+        eventlet.sleep(0.1)
+        assert response.queue.get_nowait() is streams.STREAM_END
+        assert response.queue.empty()
+    finally:
+        server.close()
+        client.close()
+
+
+def test_an_unknown_method_is_unimplemented():
+    with pytest.raises(GrpcError) as raised:
+        call(Server("/smartcity.Test/Known"), "/smartcity.Test/Unknown", "1S")
+    assert raised.value.code == StatusCode.UNIMPLEMENTED
 
 
 def tcp_pair():
@@ -48,7 +98,7 @@ def test_queueing_on_a_stream_wakes_its_connection_and_a_pass_visits_only_ready_
         manager.adopt(stream)
     try:
         busy.queue.put("message")
-        assert patch.raw_os.read(manager.wakeup.read_fd, 16) == b"!"
+        assert manager.wakeup.pending
         manager.on_iteration()
         assert visited == [3]
         manager.on_iteration()
@@ -59,7 +109,6 @@ def test_queueing_on_a_stream_wakes_its_connection_and_a_pass_visits_only_ready_
         manager.on_iteration()
         assert visited == [3, 1, 1], "a stream holding bytes back stays ready"
     finally:
-        manager.wakeup.close()
         server.close()
         client.close()
 
@@ -79,14 +128,40 @@ def test_frame_trace_text_is_what_hyperframe_writes_without_encoding_it_all():
 def test_what_can_be_read_now_is_found_without_waiting():
     import socket
 
-    wakeup = patch.Wakeup()
     ours, theirs = socket.socketpair()
     try:
-        assert patch.readable_now(ours, wakeup.read_fd) == []
+        assert not patch.readable_now(ours)
         theirs.send(b"x")
-        assert patch.readable_now(ours, wakeup.read_fd) == [ours]
-        wakeup.set()
-        assert patch.readable_now(ours, wakeup.read_fd) == [ours, wakeup.read_fd]
+        assert patch.readable_now(ours)
     finally:
-        for end in (ours, theirs, wakeup):
-            end.close()
+        ours.close()
+        theirs.close()
+
+
+def test_a_connection_waits_for_its_socket_or_its_wakeup_whichever_comes_first():
+    from eventlet.green import socket
+
+    ours, theirs = socket.socketpair()
+    wakeup = patch.Wakeup()
+    try:
+        started = time.monotonic()
+        assert wakeup.wait(ours, 0.05) is False, "nothing came: the timeout"
+        assert time.monotonic() - started >= 0.05
+
+        eventlet.spawn_after(0.01, wakeup.set)
+        assert wakeup.wait(ours, 5) is False and wakeup.pending, "woken"
+        assert wakeup.wait(ours, 5) is False, "a wake-up still pending does not wait"
+
+        wakeup.pending = False
+        eventlet.spawn_after(0.01, theirs.send, b"x")
+        assert wakeup.wait(ours, 5) is True, "the socket can be read"
+
+        # readable and woken at once: the second wake-up is withdrawn, and
+        # nothing switches into the loop once it has moved on
+        eventlet.spawn_after(0.01, lambda: (wakeup.set(), theirs.send(b"y")))
+        assert wakeup.wait(ours, 5) in (True, False)
+        assert wakeup.call is None and wakeup.waiter is None
+        eventlet.sleep(0.05)   # a stray switch would land here and fail the test
+    finally:
+        ours.close()
+        theirs.close()

@@ -10,10 +10,11 @@ survive the consumer being down.
 import logging
 import time
 
+import amqp
 import eventlet
 import eventlet.event
 import eventlet.queue
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Queue
 from nameko import config
 from nameko.constants import PERSISTENT
 from nameko.events import EventHandler
@@ -48,6 +49,8 @@ class ConfirmingPublisher:
     """`publish(envelopes)` publishes a batch to the service's event exchange
     and returns once RabbitMQ has confirmed every message: one wait for the
     batch, not one per message (awaiting each confirm cuts throughput ~3×).
+    Messages go out with the AMQP channel's basic_publish: kombu's Producer
+    spends more CPU preparing a message than the relay spends on the rest.
     Any failure drops the connection and raises; the caller publishes the
     batch again, and consumers drop what they already have by event id."""
 
@@ -56,7 +59,7 @@ class ConfirmingPublisher:
         self.exchange = get_event_exchange(service)
         self.amqp_uri = amqp_uri or config["AMQP_URI"]
         self.confirm_timeout = confirm_timeout
-        self.connection = self.producer = None
+        self.connection = self.channel = None
         self.unconfirmed: set[int] = set()    # delivery tags
         self.published = 0                    # the channel's last delivery tag
         self.refused = False
@@ -65,12 +68,14 @@ class ConfirmingPublisher:
         if not batch:
             return
         try:
-            producer = self.producer or self.connect()
+            channel = self.channel or self.connect()
             for envelope in batch:
-                producer.publish(envelopes.encode(envelope),
-                                 routing_key=envelopes.routing_key(envelope),
-                                 message_id=envelope.event_id, delivery_mode=PERSISTENT,
-                                 content_type=envelopes.CONTENT_TYPE, content_encoding="binary")
+                message = amqp.Message(envelopes.encode(envelope), message_id=envelope.event_id,
+                                       delivery_mode=PERSISTENT,
+                                       content_type=envelopes.CONTENT_TYPE,
+                                       content_encoding="binary")
+                channel.basic_publish(message, exchange=self.exchange.name,
+                                      routing_key=envelopes.routing_key(envelope))
                 self.published += 1
                 self.unconfirmed.add(self.published)
             self.await_confirms()
@@ -78,14 +83,15 @@ class ConfirmingPublisher:
             self.close()
             raise
 
-    def connect(self) -> Producer:
+    def connect(self):
         self.connection = Connection(self.amqp_uri)
         channel = self.connection.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self.acknowledged)
         channel.events["basic_nack"].add(self.negatively_acknowledged)
-        self.producer = Producer(channel, exchange=self.exchange)   # declares the exchange
-        return self.producer
+        self.exchange(channel).declare()
+        self.channel = channel
+        return channel
 
     def acknowledged(self, delivery_tag: int, multiple: bool):
         if multiple:
@@ -107,7 +113,7 @@ class ConfirmingPublisher:
     def close(self):
         if self.connection is not None:
             self.connection.release()
-        self.connection = self.producer = None
+        self.connection = self.channel = None
         self.unconfirmed, self.published, self.refused = set(), 0, False
 
 

@@ -3,11 +3,13 @@
 1. Wake-ups instead of polling. nameko-grpc's connection loop only notices
    outgoing data when `select` times out (SELECT_TIMEOUT = 10 ms), which
    costs ~13 ms per unary call; lowering the timeout burns CPU on every idle
-   connection instead. Here each connection owns a pipe: queueing data on one
-   of its send streams, or a new request, writes a byte to the pipe, and the
-   loop selects on the socket and the pipe together, so it runs exactly when
-   there is something to do (asking the kernel first, without the hub: under
-   load something is nearly always ready).
+   connection instead. Here queueing data on one of a connection's send
+   streams, or a new request, sets the connection's Wakeup, and the loop
+   runs exactly when there is something to do: it asks the kernel first
+   whether the socket can be read (under load it nearly always can), and
+   otherwise waits in the hub for the socket or the wake-up, whichever comes
+   first (a self-pipe did this before, at two system calls and a second hub
+   registration per wake-up).
 2. Errors after messages. When a server stream fails, nameko-grpc sends
    the error trailers and drops the messages already serialised but not yet
    written; here those are written first.
@@ -16,9 +18,10 @@
 4. Uncompressed answers. nameko-grpc deflates every response a client
    would accept compressed: CPU per message for a few bytes saved on a
    cluster network.
-5. Deadline timers. nameko-grpc watches each deadline by waking every 1 ms
-   for the whole call; here the watcher sleeps until the deadline in steps
-   of at most 50 ms.
+5. Deadline timers. nameko-grpc watches each deadline with a greenthread
+   per call that wakes every 1 ms; a server call's deadline here is one hub
+   timer, cancelled when the call's response ends, and a client's watcher
+   sleeps until the deadline in steps of at most 50 ms.
 6. Only streams with something to send. nameko-grpc's loop visits every
    open stream of its connection on every pass; with 100 long-lived streams
    on a connection, a fan-out of one message to each paid ~100 visits per
@@ -33,25 +36,30 @@
    window update stalls it. h2 also formats every received frame for its
    trace log, hex-encoding all of a DATA frame's bytes to show the first
    ten: here only those ten are encoded.
+8. Outgoing headers unchecked. h2 validates and normalises every header
+   block it sends (a few percent of a unary call's CPU); the only headers
+   sent are nameko-grpc's own, well-formed ones. Received headers are still
+   checked.
 """
 import binascii
 import collections
 import itertools
-import os
-import select
 import socket
 import struct
 import time
 from queue import Empty
 
 import eventlet
+import greenlet
 from eventlet.patcher import original
+from eventlet.hubs import get_hub
 from grpc import StatusCode
 from h2.settings import SettingCodes, Settings
 from hyperframe import frame
 from nameko_grpc import channel, client, connection, entrypoint, streams
-from nameko_grpc.compression import compress
+from nameko_grpc.compression import SUPPORTED_ENCODINGS, compress
 from nameko_grpc.errors import GrpcError
+from nameko_grpc.timeout import unbucket_timeout
 
 IDLE_SELECT_SECONDS = 1.0
 RECEIVE_BYTES = 262_144     # a 1,000-reading batch (~40 KB) and more in one read
@@ -59,43 +67,51 @@ MAX_FRAME_BYTES = 262_144
 FLOW_WINDOW_BYTES = 4 * 1024 * 1024
 DEFAULT_WINDOW_BYTES = 65_535
 
-# eventlet's green os.read/os.write wait on EAGAIN; a wake-up must never wait
-raw_os = original("os")
-blocking_select = original("select")
+blocking_select = original("select")   # poll(0) asks without the hub
 DEADLINE_STEP_SECONDS = 0.05
 
 
+READABLE, WOKEN, TIMED_OUT = "readable", "woken", "timed out"
+
+
 class Wakeup:
-    """A non-blocking self-pipe."""
+    """Wakes a connection's loop from wait(): set by other greenthreads (or
+    the hub) when they queue something for the connection."""
 
     def __init__(self):
-        self.read_fd, self.write_fd = os.pipe()
-        os.set_blocking(self.read_fd, False)
-        os.set_blocking(self.write_fd, False)
         self.pending = False
+        self.waiter = None      # the loop's greenlet, while it waits
+        self.call = None        # the hub's pending switch into it
 
     def set(self):
         if self.pending:
-            return   # one byte in the pipe wakes the loop: a fan-out makes thousands of puts
+            return   # one wake-up serves: a fan-out makes thousands of puts
         self.pending = True
-        try:
-            raw_os.write(self.write_fd, b"!")
-        except (BlockingIOError, OSError):
-            pass   # pipe full (a wake-up is pending anyway) or closed
+        if self.waiter is not None:
+            self.call = get_hub().schedule_call_global(0, self.waiter.switch, WOKEN)
 
-    def clear(self):
-        self.pending = False
+    def wait(self, sock, timeout: float) -> bool:
+        """Returns True when `sock` can be read, False when set() was called
+        (before or during the wait) or `timeout` seconds passed. Whatever
+        woke it, the other wake-ups are withdrawn before it returns, so none
+        can switch into the loop later."""
+        if self.pending:
+            return False
+        hub = get_hub()
+        loop = greenlet.getcurrent()
+        listener = hub.add(hub.READ, sock.fileno(), lambda fileno: loop.switch(READABLE),
+                           loop.throw, None)
+        timer = hub.schedule_call_global(timeout, loop.switch, TIMED_OUT)
+        self.waiter = loop
         try:
-            raw_os.read(self.read_fd, 65536)
-        except (BlockingIOError, OSError):
-            pass
-
-    def close(self):
-        for fd in (self.read_fd, self.write_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            return hub.switch() is READABLE
+        finally:
+            self.waiter = None
+            hub.remove(listener)
+            timer.cancel()
+            if self.call is not None:
+                self.call.cancel()
+                self.call = None
 
 
 class SendQueue:
@@ -128,6 +144,8 @@ class WakingConnectionMixin:
     def __init__(self, sock, *args, **kwargs):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().__init__(sock, *args, **kwargs)
+        self.conn.config.validate_outbound_headers = False
+        self.conn.config.normalize_outbound_headers = False
         self.wakeup = Wakeup()
         self.ready = set()     # ids of send streams that may have something to send
 
@@ -164,31 +182,26 @@ class WakingConnectionMixin:
         self.conn.increment_flow_control_window(FLOW_WINDOW_BYTES - DEFAULT_WINDOW_BYTES)
 
     def run_forever(self):
-        """nameko-grpc's loop, selecting on the socket and the wake-up pipe."""
+        """nameko-grpc's loop, waiting on the socket and the wake-up together."""
         self.initiate()
+        buffer = bytearray(RECEIVE_BYTES)   # reused: a fresh 256 KiB per read is an mmap
         with self.cleanup_on_exit():
             while self.run:
+                self.wakeup.pending = False   # what is queued from here on wakes the next wait
                 self.on_iteration()
                 if not self.run:
                     break
                 outgoing = self.conn.data_to_send()
                 if outgoing:
                     self.sock.sendall(outgoing)
-                ready = readable_now(self.sock, self.wakeup.read_fd)
-                if ready:
+                if readable_now(self.sock):
                     eventlet.sleep(0)   # a loop that never waits must still let others run
-                else:
-                    ready = select.select([self.sock, self.wakeup.read_fd], [], [],
-                                          IDLE_SELECT_SECONDS)[0]
-                if self.wakeup.read_fd in ready:
-                    self.wakeup.clear()
-                if self.sock not in ready:
+                elif not self.wakeup.wait(self.sock, IDLE_SELECT_SECONDS):
                     continue
-                data = self.sock.recv(RECEIVE_BYTES)
-                if not data:
+                received = self.sock.recv_into(buffer)
+                if not received:
                     break
-                self.dispatch(self.conn.receive_data(data))
-        self.wakeup.close()
+                self.dispatch(self.conn.receive_data(bytes(buffer[:received])))
 
     def dispatch(self, events):
         for event in events:
@@ -246,6 +259,12 @@ class ServerConnectionManager(WakingConnectionMixin, connection.ServerConnection
             super().request_received(event)
         finally:
             self.handle_request = handle_request
+
+    def end_stream(self, stream_id):
+        deadline = getattr(self.send_streams.get(stream_id), "deadline", None)
+        super().end_stream(stream_id)
+        if deadline is not None:
+            deadline.cancel()
 
     def send_data(self, stream_id):
         try:
@@ -309,8 +328,27 @@ def deadline_exceeded():
     return GrpcError(code=StatusCode.DEADLINE_EXCEEDED, message="Deadline Exceeded")
 
 
-def server_timeout(self, request_stream, response_stream, deadline):
-    if outlived(request_stream, response_stream, deadline):
+def handle_request(self, request_stream, response_stream):
+    """GrpcServer's, with the deadline kept by a hub timer on the response
+    stream (ServerConnectionManager.end_stream cancels it)."""
+    try:
+        entrypoint = self.entrypoints[request_stream.headers.get(":path")]
+    except KeyError:
+        raise GrpcError(code=StatusCode.UNIMPLEMENTED, message="Method not found!") from None
+    encoding = request_stream.headers.get("grpc-encoding", "identity")
+    if encoding not in SUPPORTED_ENCODINGS:
+        raise GrpcError(code=StatusCode.UNIMPLEMENTED,
+                        message=f"Algorithm not supported: {encoding}")
+    timeout = request_stream.headers.get("grpc-timeout")
+    if timeout:
+        response_stream.deadline = get_hub().schedule_call_global(
+            unbucket_timeout(timeout), eventlet.spawn_n, expire, request_stream, response_stream)
+    self.container.spawn_managed_thread(
+        lambda: entrypoint.handle_request(request_stream, response_stream))
+
+
+def expire(request_stream, response_stream):
+    if not (request_stream.closed and response_stream.closed):
         request_stream.close()
         response_stream.close(deadline_exceeded())
 
@@ -321,16 +359,12 @@ def client_timeout(self, send_stream, response_stream, deadline):
         send_stream.close()
 
 
-def readable_now(sock, read_fd) -> list:
-    """Which of the two can be read without waiting: one poll() call. Under
-    load one nearly always can, and then eventlet's select (which registers
-    and unregisters both with the hub every time) is not needed."""
+def readable_now(sock) -> bool:
+    """Whether the socket can be read without waiting: one poll() call,
+    without the hub's registration and switches."""
     poller = blocking_select.poll()
     poller.register(sock, blocking_select.POLLIN)
-    poller.register(read_fd, blocking_select.POLLIN)
-    ready = {fd for fd, _ in poller.poll(0)}
-    return [item for item in (sock, read_fd)
-            if (item if isinstance(item, int) else item.fileno()) in ready]
+    return bool(poller.poll(0))
 
 
 def short_data_repr(data) -> str:
@@ -346,7 +380,7 @@ def apply():
     connection.select_algorithm = lambda accept_encoding, encoding: "identity"
     channel.ClientConnectionManager = ClientConnectionManager
     channel.ServerConnectionManager = ServerConnectionManager
-    entrypoint.GrpcServer.timeout = server_timeout
+    entrypoint.GrpcServer.handle_request = handle_request
     client.ClientBase.timeout = client_timeout
     streams.SendStream.flush_queue_to_buffer = flush_queue_to_buffer
 
