@@ -64,6 +64,22 @@ def test_an_integration_event_is_applied_once(monkeypatch, store_url):
     assert app.is_processed("event-1") and not app.is_processed("event-2")
 
 
+def test_one_save_of_several_aggregates_is_logged_in_the_order_given(monkeypatch, store_url):
+    app = application(monkeypatch, store_url)
+    first, second = Counter(label="first"), Counter(label="second " + "ổ gà " * 1000)
+    first.increment()
+    second.increment()
+    second.increment()
+    recordings = app.save(second, first)
+    logged = app.recorder.select_notifications(1, 10)
+    expected = [(second.id, 1), (second.id, 2), (second.id, 3), (first.id, 1), (first.id, 2)]
+    assert [(n.originator_id, n.originator_version) for n in logged] == expected
+    assert [n.id for n in logged] == [r.notification.id for r in recordings]
+    assert [n.id for n in logged] == sorted(n.id for n in logged)
+    assert app.repository.get(second.id).label == second.label
+    assert app.repository.get(second.id).count == 2
+
+
 def test_concurrent_commands_on_one_aggregate_all_land(monkeypatch, store_url):
     app = application(monkeypatch, store_url)
     counter = Counter(label="busy")
