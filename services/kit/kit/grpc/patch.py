@@ -184,7 +184,6 @@ class WakingConnectionMixin:
     def run_forever(self):
         """nameko-grpc's loop, waiting on the socket and the wake-up together."""
         self.initiate()
-        buffer = bytearray(RECEIVE_BYTES)   # reused: a fresh 256 KiB per read is an mmap
         with self.cleanup_on_exit():
             while self.run:
                 self.wakeup.pending = False   # what is queued from here on wakes the next wait
@@ -198,10 +197,10 @@ class WakingConnectionMixin:
                     eventlet.sleep(0)   # a loop that never waits must still let others run
                 elif not self.wakeup.wait(self.sock, IDLE_SELECT_SECONDS):
                     continue
-                received = self.sock.recv_into(buffer)
-                if not received:
+                data = self.sock.recv(RECEIVE_BYTES)
+                if not data:
                     break
-                self.dispatch(self.conn.receive_data(bytes(buffer[:received])))
+                self.dispatch(self.conn.receive_data(data))
 
     def dispatch(self, events):
         for event in events:
