@@ -114,22 +114,24 @@ class GatewayProcess:
         return self.process and self.process.returncode
 
     def spool_state(self, name: str):
-        """The spool's last_seq or checkpoint, read without the gateway's help."""
+        """The spool's last_seq or checkpoint, read without the gateway's help
+        (None before the gateway first writes it)."""
         return self.spool_query("SELECT value FROM state WHERE name = ?", name)
 
     def pending(self) -> int:
         return self.spool_query("SELECT COUNT(*) FROM readings")
 
     def produced(self) -> int:
-        """Readings numbered so far; 0 before the spool exists."""
+        """Readings numbered so far; 0 before the spool or its counter exists."""
         with contextlib.suppress(sqlite3.OperationalError):
-            return self.spool_state("last_seq")
+            return self.spool_state("last_seq") or 0
         return 0
 
     def spool_query(self, statement, *parameters):
         with contextlib.closing(sqlite3.connect(f"file:{self.spool_path}?mode=ro",
                                                 uri=True)) as db:
-            return db.execute(statement, parameters).fetchone()[0]
+            row = db.execute(statement, parameters).fetchone()
+            return row[0] if row else None
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
