@@ -132,21 +132,19 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 Literal(f"{self.datastore.schema}.{function.as_string()}")),
             SQL(INSERT_FUNCTION).format(
                 schema=schema, function=function, events=Identifier(events_table_name),
-                originator_id_type=SQL(self.datastore.originator_id_type), processed=processed,
+                event_type=Identifier(self.stored_event_type_name), processed=processed,
                 lock_timeout=Literal(f"{self.datastore.lock_timeout}s")),
         ]
-        self.call_insert = SQL("SELECT * FROM {}.{}(%b, %b, %b, %b, %s)").format(
-            schema, function)
+        self.call_insert = SQL("SELECT * FROM {}.{}(%s, %s)").format(schema, function)
         self.select_processed = SQL("SELECT 1 FROM {}.{} WHERE event_id = %s").format(
             schema, processed)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events, **kwargs):
-        columns = ([e.originator_id for e in stored_events],
-                   [e.originator_version for e in stored_events],
-                   [e.topic for e in stored_events], [e.state for e in stored_events])
+        events = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic,
+                                                 e.state) for e in stored_events]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.call_insert, (*columns, kwargs.get("processed_event_id")),
+            curs.execute(self.call_insert, (events, kwargs.get("processed_event_id")),
                          prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
 
@@ -158,23 +156,19 @@ class PostgresRecorder(PostgresApplicationRecorder):
 
 # Inserts a save's events (and the integration event it applies, if any) in
 # notification-id order under the table's exclusive lock; returns their ids.
-# The events come as four parallel arrays: psycopg sends those in binary,
-# while an array of composites is text it escapes in Python, state and all.
 INSERT_FUNCTION = """
-CREATE OR REPLACE FUNCTION {schema}.{function}(
-    originator_ids {originator_id_type}[], originator_versions bigint[], topics text[],
-    states bytea[], processed text)
+CREATE OR REPLACE FUNCTION {schema}.{function}(new_events {schema}.{event_type}[], processed text)
 RETURNS TABLE (notification_id bigint) LANGUAGE plpgsql AS $body$
 BEGIN
     SET LOCAL lock_timeout = {lock_timeout};
     IF processed IS NOT NULL THEN
         INSERT INTO {schema}.{processed} (event_id) VALUES (processed);
     END IF;
-    IF cardinality(originator_ids) > 0 THEN
+    IF cardinality(new_events) > 0 THEN
         LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
         RETURN QUERY
         INSERT INTO {schema}.{events} AS t (originator_id, originator_version, topic, state)
-        SELECT * FROM unnest(originator_ids, originator_versions, topics, states)
+        SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(new_events) e
         RETURNING t.notification_id;
     END IF;
 END;
