@@ -1,9 +1,11 @@
 """The nameko-grpc fixes in kit.grpc.patch, on nameko-grpc's own stream objects."""
 import binascii
 import time
+import types
 
 import eventlet
 import pytest
+from eventlet.hubs import get_hub
 from grpc import StatusCode
 from h2.config import H2Configuration
 from h2.connection import H2Connection
@@ -43,6 +45,30 @@ def test_a_call_past_its_deadline_ends_with_deadline_exceeded():
     assert request.closed and response.closed
     error = response.queue.get_nowait()
     assert isinstance(error, GrpcError) and error.code == StatusCode.DEADLINE_EXCEEDED
+
+
+def test_a_client_call_past_its_deadline_ends_with_deadline_exceeded():
+    sent, answer = SendStream(1), ReceiveStream(1)
+    populated = []
+    caller = types.SimpleNamespace(
+        channel=types.SimpleNamespace(send_request=lambda headers: (sent, answer)),
+        spawn_thread=lambda target, args, name: populated.append(args))
+    assert patch.invoke(caller, [], "request", 0.05) is answer
+    assert populated == [("request",)] and not answer.closed
+    eventlet.sleep(0.1)
+    assert sent.closed and answer.closed
+    error = answer.queue.get_nowait()
+    assert isinstance(error, GrpcError) and error.code == StatusCode.DEADLINE_EXCEEDED
+
+
+def test_a_deadline_that_passes_after_the_call_ended_changes_nothing():
+    outgoing, incoming = SendStream(1), ReceiveStream(1)
+    patch.expire_after(0.02, outgoing, incoming)
+    outgoing.close()
+    incoming.close()
+    eventlet.sleep(0.05)
+    assert incoming.queue.get_nowait() is streams.STREAM_END
+    assert incoming.queue.empty()
 
 
 def test_a_call_that_ends_in_time_cancels_its_deadline():
@@ -156,12 +182,17 @@ def test_a_connection_waits_for_its_socket_or_its_wakeup_whichever_comes_first()
         eventlet.spawn_after(0.01, theirs.send, b"x")
         assert wakeup.wait(ours, 5) is True, "the socket can be read"
 
-        # readable and woken at once: the second wake-up is withdrawn, and
-        # nothing switches into the loop once it has moved on
+        # readable and woken at once: whichever wins, the other is withdrawn,
+        # so nothing switches into the loop once it has moved on
+        wakeup.pending = False
         eventlet.spawn_after(0.01, lambda: (wakeup.set(), theirs.send(b"y")))
-        assert wakeup.wait(ours, 5) in (True, False)
+        wakeup.wait(ours, 5)
+        hub = get_hub()
+        assert ours.fileno() not in hub.listeners[hub.READ], "the socket's listener is removed"
         assert wakeup.call is None and wakeup.waiter is None
-        eventlet.sleep(0.05)   # a stray switch would land here and fail the test
+        started = time.monotonic()
+        eventlet.sleep(0.05)
+        assert time.monotonic() - started >= 0.05, "a stray switch cut the sleep short"
     finally:
         ours.close()
         theirs.close()

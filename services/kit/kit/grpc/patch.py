@@ -19,9 +19,9 @@
    would accept compressed: CPU per message for a few bytes saved on a
    cluster network.
 5. Deadline timers. nameko-grpc watches each deadline with a greenthread
-   per call that wakes every 1 ms; a server call's deadline here is one hub
-   timer, cancelled when the call's response ends, and a client's watcher
-   sleeps until the deadline in steps of at most 50 ms.
+   per call that wakes every 1 ms; here a call's deadline is one hub timer
+   (on the server cancelled when the call's response ends; a client's
+   fires and finds the call over).
 6. Only streams with something to send. nameko-grpc's loop visits every
    open stream of its connection on every pass; with 100 long-lived streams
    on a connection, a fan-out of one message to each paid ~100 visits per
@@ -46,7 +46,6 @@ import collections
 import itertools
 import socket
 import struct
-import time
 from queue import Empty
 
 import eventlet
@@ -68,7 +67,6 @@ FLOW_WINDOW_BYTES = 4 * 1024 * 1024
 DEFAULT_WINDOW_BYTES = 65_535
 
 blocking_select = original("select")   # poll(0) asks without the hub
-DEADLINE_STEP_SECONDS = 0.05
 
 
 READABLE, WOKEN, TIMED_OUT = "readable", "woken", "timed out"
@@ -307,22 +305,6 @@ def flush_queue_to_buffer(self):
             eventlet.sleep(0)
 
 
-def outlived(stream_a, stream_b, deadline) -> bool:
-    """Sleeps until both streams close (False) or the deadline passes (True).
-
-    Checks often at first (most calls end quickly), then at most once a
-    second: a long stream with a far deadline costs one wake-up a second."""
-    started = time.monotonic()
-    expires_at = started + deadline
-    while not (stream_a.closed and stream_b.closed):
-        now = time.monotonic()
-        if now >= expires_at:
-            return True
-        step = min(1.0, max(DEADLINE_STEP_SECONDS, now - started))
-        eventlet.sleep(min(expires_at - now, step))
-    return False
-
-
 def deadline_exceeded():
     return GrpcError(code=StatusCode.DEADLINE_EXCEEDED, message="Deadline Exceeded")
 
@@ -340,22 +322,32 @@ def handle_request(self, request_stream, response_stream):
                         message=f"Algorithm not supported: {encoding}")
     timeout = request_stream.headers.get("grpc-timeout")
     if timeout:
-        response_stream.deadline = get_hub().schedule_call_global(
-            unbucket_timeout(timeout), eventlet.spawn_n, expire, request_stream, response_stream)
+        response_stream.deadline = expire_after(unbucket_timeout(timeout), request_stream,
+                                                response_stream)
     self.container.spawn_managed_thread(
         lambda: entrypoint.handle_request(request_stream, response_stream))
 
 
-def expire(request_stream, response_stream):
-    if not (request_stream.closed and response_stream.closed):
-        request_stream.close()
-        response_stream.close(deadline_exceeded())
+def invoke(self, request_headers, request, timeout):
+    """ClientBase's, with the deadline kept by a hub timer."""
+    send_stream, response_stream = self.channel.send_request(request_headers)
+    if timeout:
+        expire_after(timeout, send_stream, response_stream)
+    self.spawn_thread(target=send_stream.populate, args=(request,),
+                      name=f"populate request [{request}]")
+    return response_stream
 
 
-def client_timeout(self, send_stream, response_stream, deadline):
-    if outlived(send_stream, response_stream, deadline):
-        response_stream.close(deadline_exceeded())
-        send_stream.close()
+def expire_after(seconds: float, outgoing, incoming):
+    """A hub timer that, if the call is still open then, closes `outgoing`
+    and ends `incoming` with DEADLINE_EXCEEDED; returns it (cancellable)."""
+    return get_hub().schedule_call_global(seconds, eventlet.spawn_n, expire, outgoing, incoming)
+
+
+def expire(outgoing, incoming):
+    if not (outgoing.closed and incoming.closed):
+        outgoing.close()
+        incoming.close(deadline_exceeded())
 
 
 def readable_now(sock) -> bool:
@@ -380,7 +372,7 @@ def apply():
     channel.ClientConnectionManager = ClientConnectionManager
     channel.ServerConnectionManager = ServerConnectionManager
     entrypoint.GrpcServer.handle_request = handle_request
-    client.ClientBase.timeout = client_timeout
+    client.ClientBase.invoke = invoke
     streams.SendStream.flush_queue_to_buffer = flush_queue_to_buffer
 
 
