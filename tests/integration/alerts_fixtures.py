@@ -1,6 +1,6 @@
 """Fixtures for the alerts service's end-to-end tests: the alerts service as a
 process beside the real identity and reports services (reports_fixtures), the
-sensors service on InfluxDB when a test needs sensor events, clients of the
+sensors service on InfluxDB and the marketplace when a test needs their events, clients of the
 server streams, and a tap on the alerts service's event exchange.
 
 One platform serves the whole module, on a RabbitMQ vhost of its own: the
@@ -24,7 +24,8 @@ from kombu import Connection, Exchange, Queue
 import harness
 from kit import envelopes
 from kit.client import channel, field_violations, metadata
-from reports_fixtures import base_env, root_conftest, start
+from marketplace_fixtures import start_marketplace
+from reports_fixtures import base_env, root_conftest, start, token
 from smartcity.alerts.v1 import alerts_pb2 as pb
 from smartcity.alerts.v1 import alerts_pb2_grpc
 from smartcity.identity.v1 import identity_pb2 as ipb
@@ -176,11 +177,6 @@ class AlertsPlatform:
         return self.call("ApproveWarning", ref(warning), token=token(approver))
 
 
-def token(holder) -> str:
-    """The access token of a (person, session) pair."""
-    return holder[1].access_token
-
-
 def ref(warning) -> pb.WarningRef:
     return pb.WarningRef(warning_id=warning.id)
 
@@ -223,6 +219,15 @@ def alerts_platform(request, reports_platform, tmp_path_factory, postgres_db, vh
         platform = AlertsPlatform(reports_platform, service)
         stack.callback(platform.close)
         yield platform
+
+
+@pytest.fixture(scope="module")
+def market(request, alerts_platform, tmp_path_factory, postgres_db, vhost):
+    """The marketplace on the alerts platform's identity, publishing on its vhost."""
+    scratch = tmp_path_factory.mktemp("alerts-marketplace")
+    with contextlib.ExitStack() as stack:
+        yield start_marketplace(root_conftest(request.config), scratch, postgres_db, vhost,
+                                alerts_platform.identity, stack)
 
 
 # The sensors service ------------------------------------------------------------------

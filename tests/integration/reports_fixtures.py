@@ -34,6 +34,7 @@ from smartcity.reports.v1 import reports_pb2 as pb
 from smartcity.reports.v1 import reports_pb2_grpc
 
 REPORTS_SECRET = "reports-service-secret"
+MARKETPLACE_SECRET = "marketplace-service-secret"
 MEDIA_MAX_IMAGE_BYTES = 256 * 1024        # small, so an oversized photo is cheap to make
 ROADS, ENVIRONMENT = "Sở Xây dựng", "Sở Nông nghiệp và Môi trường"
 PROVINCE = "19"                                            # Thái Nguyên
@@ -46,6 +47,11 @@ METRES_PER_DEGREE = 111_320.0
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def token(holder) -> str:
+    """The access token of a (person, session) pair."""
+    return holder[1].access_token
 
 
 # Phones and CCCD numbers no other person of this run has (male, born in 1990).
@@ -88,7 +94,8 @@ def base_env(conftest, scratch, database: str, vhost: str, schema: str, **overri
         "OTP_OUTBOX_FILE": str(scratch / "otp-outbox.jsonl"),
         "JWT_SIGNING_KEYS_FILE": str(scratch / "signing-keys.json"),
         "MACHINE_CREDENTIALS": f"probe={secret_digest(conftest.PROBE_SECRET)},"
-                               f"reports={secret_digest(REPORTS_SECRET)}",
+                               f"reports={secret_digest(REPORTS_SECRET)},"
+                           f"marketplace={secret_digest(MARKETPLACE_SECRET)}",
         "BOOTSTRAP_ADMIN_PHONE": conftest.ADMIN_PHONE,
         "OUTBOX_POLL_SECONDS": "0.05",
         "OUTBOX_LEADER_RETRY_SECONDS": "0.5",

@@ -5,7 +5,8 @@ in this process, each server stream read in a thread of its own.
 A gauge's readings cross the flood stage → the sensors service publishes
 ThresholdBreached → the alerts service publishes a warning to the streams of
 subscribers inside its area only, and ends it when the levels fall. A
-report's status change reaches its reporter's notification stream. Streams
+report's status change reaches its reporter's notification stream; an
+order's steps reach its buyer and its seller's members. Streams
 resumed with their last token get exactly what they missed. Refused requests
 name the field at fault and leave the alerts store as it was.
 """
@@ -20,16 +21,18 @@ from lxml import etree
 
 import harness
 from alerts_fixtures import (  # noqa: F401  (alerts_tap, platforms and vhost are fixtures)
-    ESCALATE_SECONDS, HOUR, alerts_platform, alerts_tap, area, circle, infos, ref,
-    sensors_service, timestamp, token, vhost,
+    ESCALATE_SECONDS, HOUR, alerts_platform, alerts_tap, area, circle, infos, market, ref,
+    sensors_service, timestamp, vhost,
 )
 from reports_fixtures import (  # noqa: F401  (reports_platform is a fixture)
-    CENTRE_OF, GIA_SANG, PHAN_DINH_PHUNG, QUYET_THANG, ROADS, offset, reports_platform, unique,
+    CENTRE_OF, GIA_SANG, PHAN_DINH_PHUNG, QUYET_THANG, ROADS, offset, reports_platform, token,
+    unique,
 )
 from kit.client import metadata
 from smartcity.alerts.v1 import alerts_pb2 as pb
 from smartcity.events.v1 import alerts_pb2 as alert_events
 from smartcity.identity.v1 import identity_pb2 as ipb
+from smartcity.marketplace.v1 import marketplace_pb2 as mpb
 from smartcity.reports.v1 import reports_pb2 as rpb
 from smartcity.sensors.v1 import sensors_pb2 as spb
 
@@ -379,6 +382,42 @@ def test_an_identity_verification_notifies_the_citizen(alerts_platform):
                                         f"account:{person.id}")
     assert stream.quiet_for(1.5)
     stream.cancel()
+
+
+def test_buyer_and_seller_hear_what_the_other_does_with_an_order(alerts_platform, market):
+    seller, official, buyer = market.seller(), market.official(), market.citizen()
+    product = market.product(seller, official)
+    stream = alerts_platform.follow("FollowNotifications", token(buyer))
+    refused, kept = market.order(buyer, product), market.order(buyer, product)
+    market.call("RejectOrder", mpb.ReasonRequest(order_id=refused.id, reason="Hết hàng"),
+                token=token(seller[1]))
+    for method in ("ConfirmOrder", "ShipOrder", "MarkDelivered"):
+        market.call(method, mpb.OrderRef(order_id=kept.id), token=token(seller[1]))
+    market.call("CompleteOrder", mpb.OrderRef(order_id=kept.id), token=token(buyer))
+    told = [(d.resume_token, d.notification.kind, d.notification.title, d.notification.body,
+             d.notification.link) for d in stream.take(4)]
+    assert told == [
+        ("1", "order_update", "Người bán đã từ chối đơn hàng của bạn", "Lý do: Hết hàng",
+         f"order:{refused.id}"),
+        ("2", "order_update", "Người bán đã xác nhận đơn hàng của bạn",
+         "Mở đơn hàng để xem chi tiết.", f"order:{kept.id}"),
+        ("3", "order_update", "Đơn hàng của bạn đang được giao", "Mở đơn hàng để xem chi tiết.",
+         f"order:{kept.id}"),
+        ("4", "order_update", "Đơn hàng của bạn đã được giao",
+         "Hãy xác nhận đã nhận hàng và đánh giá sản phẩm.", f"order:{kept.id}"),
+    ]
+    assert stream.quiet_for(1.5)            # completing is the buyer's own step
+    stream.cancel()
+
+    def sellers_inbox():
+        notifications = alerts_platform.call("ListNotifications", pb.ListNotificationsRequest(),
+                                             token=token(seller[1])).notifications
+        return [(n.title, n.link) for n in reversed(notifications)]
+
+    alerts_platform.eventually(lambda: len(sellers_inbox()) == 3, "the seller's notifications")
+    assert sellers_inbox() == [("Cửa hàng của bạn có đơn hàng mới", f"order:{refused.id}"),
+                               ("Cửa hàng của bạn có đơn hàng mới", f"order:{kept.id}"),
+                               ("Người mua đã xác nhận nhận hàng", f"order:{kept.id}")]
 
 
 # Emergency response ----------------------------------------------------------------------

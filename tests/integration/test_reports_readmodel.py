@@ -3,7 +3,7 @@ paging, and the same answers after a rebuild from the events."""
 import dataclasses
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

@@ -20,7 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from kit.client import field_violations
 from reports_fixtures import (  # noqa: F401  (event_tap and reports_platform are fixtures)
     CENTRE_OF, ENVIRONMENT, GIA_SANG, GPS_IFD, PHAN_DINH_PHUNG, PROVINCE, QUYET_THANG, ROADS,
-    encoded, event_tap, jpeg_with_gps, offset, opened, photo, reports_platform, unique,
+    encoded, event_tap, jpeg_with_gps, offset, opened, photo, reports_platform, token, unique,
     unique_phone_and_cccd,
 )
 from smartcity.events.v1 import reports_pb2 as events
@@ -71,11 +71,6 @@ def people(reports_platform):
         roads_elsewhere=p.staff(ROADS, GIA_SANG),                 # another commune
         roads_province=p.staff(ROADS, PROVINCE),                  # the whole province
         operator=p.operator())
-
-
-def token(holder) -> str:
-    """The access token of a (person, session) pair."""
-    return holder[1].access_token
 
 
 # Categories -----------------------------------------------------------------------

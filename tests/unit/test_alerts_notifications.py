@@ -9,7 +9,7 @@ from alerts.notifications import Inbox, NotificationCommands, inbox_id
 from kit.auth import Principal, RoleGrant
 from kit.errors import InvalidArgument, Unauthenticated
 from kit.eventstore import EventSourcedApplication, persistence_env
-from smartcity.events.v1 import identity_pb2, reports_pb2
+from smartcity.events.v1 import identity_pb2, marketplace_pb2, reports_pb2
 
 T0 = 1_767_000_000.0
 
@@ -118,6 +118,80 @@ def test_identity_verification_is_told_and_a_confirmed_phone_is_not(app):
     [notification] = app.list_notifications(citizen).notifications
     assert (notification.kind, notification.title, notification.link) == (
         "identity_verified", "Tài khoản của bạn đã được xác thực", f"account:{citizen.subject}")
+
+
+def order_changed(buyer, status, previous, actor=None, reason="", order_id="o-1", members=()):
+    return marketplace_pb2.OrderStatusChanged(
+        order_id=order_id, status=status, previous_status=previous, buyer_id=buyer.subject,
+        seller_id="seller-1", actor_id=str(uuid.uuid4()) if actor is None else actor,
+        reason=reason, seller_member_ids=[member.subject for member in members])
+
+
+def test_the_buyer_hears_each_step_the_seller_takes(app):
+    buyer, owner, packer = person(), person(), person()
+    for offset, (status, previous) in enumerate([("confirmed", "placed"),
+                                                 ("shipped", "confirmed"),
+                                                 ("delivered", "shipped")]):
+        deliver(app, order_changed(buyer, status, previous, actor=packer.subject,
+                                   members=[owner, packer]), occurred_at=T0 + offset)
+    shown = [(n.kind, n.title, n.body, n.link)
+             for n in app.list_notifications(buyer).notifications]
+    assert shown == [
+        ("order_update", "Đơn hàng của bạn đã được giao",
+         "Hãy xác nhận đã nhận hàng và đánh giá sản phẩm.", "order:o-1"),
+        ("order_update", "Đơn hàng của bạn đang được giao", "Mở đơn hàng để xem chi tiết.",
+         "order:o-1"),
+        ("order_update", "Người bán đã xác nhận đơn hàng của bạn",
+         "Mở đơn hàng để xem chi tiết.", "order:o-1"),
+    ]
+    assert titles(app, owner) == titles(app, packer) == []
+
+
+def test_a_rejection_gives_the_sellers_reason_and_an_expiry_tells_both_sides(app):
+    buyer, owner = person(), person()
+    deliver(app, order_changed(buyer, "rejected", "placed", actor=owner.subject,
+                               reason="Hết hàng", members=[owner]))
+    deliver(app, order_changed(buyer, "expired", "placed", actor="", order_id="o-2",
+                               reason="the seller did not confirm in time", members=[owner]),
+            occurred_at=T0 + 1)
+    shown = [(n.title, n.body, n.link) for n in app.list_notifications(buyer).notifications]
+    assert shown == [
+        ("Đơn hàng của bạn đã bị hủy", "Người bán không xác nhận đơn hàng kịp thời hạn.",
+         "order:o-2"),
+        ("Người bán đã từ chối đơn hàng của bạn", "Lý do: Hết hàng", "order:o-1"),
+    ]
+    [expired] = app.list_notifications(owner).notifications
+    assert (expired.title, expired.body, expired.link) == (
+        "Đơn hàng đã hết hạn vì chưa được xác nhận", "Các sản phẩm của đơn đã được trả lại kho.",
+        "order:o-2")
+
+
+def test_every_member_of_the_seller_hears_of_a_new_order_and_the_buyer_does_not(app):
+    buyer, owner, packer = person(), person(), person()
+    delivered = deliver(app, marketplace_pb2.OrderPlaced(
+        order_id="o-1", buyer_id=buyer.subject, seller_id="seller-1", total_vnd=1_250_000,
+        payment_method="cod", seller_member_ids=[owner.subject, packer.subject]))
+    assert {d.person_id for d in delivered} == {owner.subject, packer.subject}
+    [placed] = app.list_notifications(packer).notifications
+    assert (placed.kind, placed.title, placed.body, placed.link) == (
+        "order_update", "Cửa hàng của bạn có đơn hàng mới",
+        "Tổng 1.250.000 đ. Hãy xác nhận hoặc từ chối đơn hàng trước khi đơn hết hạn.",
+        "order:o-1")
+    assert titles(app, buyer) == []
+
+
+def test_the_seller_hears_what_the_buyer_does_and_the_buyer_does_not(app):
+    buyer, owner = person(), person()
+    deliver(app, order_changed(buyer, "cancelled", "placed", actor=buyer.subject,
+                               reason="Đặt nhầm", members=[owner]))
+    deliver(app, order_changed(buyer, "completed", "delivered", actor=buyer.subject,
+                               order_id="o-2", members=[owner]), occurred_at=T0 + 1)
+    shown = [(n.title, n.body, n.link) for n in app.list_notifications(owner).notifications]
+    assert shown == [
+        ("Người mua đã xác nhận nhận hàng", "Mở đơn hàng để xem chi tiết.", "order:o-2"),
+        ("Người mua đã hủy đơn hàng", "Lý do: Đặt nhầm", "order:o-1"),
+    ]
+    assert titles(app, buyer) == []
 
 
 def test_unknown_event_types_are_ignored(app):

@@ -460,3 +460,5 @@ def test_integration_events(app, seller):
     assert isinstance(placed, events.OrderPlaced) and placed.seller_id == seller[0]
     assert (confirmed.status, confirmed.previous_status, confirmed.buyer_id,
             confirmed.seller_id) == ("confirmed", "placed", buyer.subject, seller[0])
+    members = app.seller(seller[0]).member_ids        # who the notification centre tells
+    assert members and placed.seller_member_ids == confirmed.seller_member_ids == members

@@ -135,14 +135,67 @@ def citizen_assurance_raised(payload: dict) -> list[Outgoing]:
         f"account:{citizen}")]
 
 
+# Orders: the buyer hears each step the seller (or the expiry timer) takes; the
+# seller's members hear of a new order and of what the buyer or the timer did
+# with it. Nobody hears of their own step.
+TO_BUYER = {
+    "confirmed": "Người bán đã xác nhận đơn hàng của bạn",
+    "rejected": "Người bán đã từ chối đơn hàng của bạn",
+    "expired": "Đơn hàng của bạn đã bị hủy",
+    "shipped": "Đơn hàng của bạn đang được giao",
+    "delivered": "Đơn hàng của bạn đã được giao",
+}
+TO_SELLER = {
+    "cancelled": "Người mua đã hủy đơn hàng",
+    "expired": "Đơn hàng đã hết hạn vì chưa được xác nhận",
+    "completed": "Người mua đã xác nhận nhận hàng",
+}
+ORDER_BODIES = {
+    ("buyer", "expired"): "Người bán không xác nhận đơn hàng kịp thời hạn.",
+    ("buyer", "delivered"): "Hãy xác nhận đã nhận hàng và đánh giá sản phẩm.",
+    ("seller", "expired"): "Các sản phẩm của đơn đã được trả lại kho.",
+}
+OPEN_ORDER = "Mở đơn hàng để xem chi tiết."
+
+
+def vnd(amount) -> str:
+    return f"{int(amount):,}".replace(",", ".") + " đ"
+
+
+def order_audience(payload: dict, buyer_title: str | None, seller_title: str | None,
+                   body_of) -> list[Outgoing]:
+    """The buyer and the seller's members, each with their title, but not the actor."""
+    link = f"order:{payload.get('order_id', '')}"
+    told = [(payload.get("buyer_id", ""), "buyer", buyer_title)]
+    told += [(member, "seller", seller_title) for member in payload.get("seller_member_ids", [])]
+    return [Outgoing(person, ORDER_UPDATE, title, body_of(side), link)
+            for person, side, title in told
+            if person and title and person != payload.get("actor_id", "")]
+
+
+def order_placed(payload: dict) -> list[Outgoing]:
+    return order_audience(
+        payload, None, "Cửa hàng của bạn có đơn hàng mới",
+        lambda side: f"Tổng {vnd(payload.get('total_vnd', 0))}. Hãy xác nhận hoặc từ chối "
+                     "đơn hàng trước khi đơn hết hạn.")
+
+
+def order_status_changed(payload: dict) -> list[Outgoing]:
+    status, reason = payload.get("status", ""), payload.get("reason", "")
+    # the expiry's reason is the marketplace's own English: its bodies say it instead
+    said = f"Lý do: {reason}" if reason and status in ("rejected", "cancelled") else ""
+    return order_audience(payload, TO_BUYER.get(status), TO_SELLER.get(status),
+                          lambda side: said or ORDER_BODIES.get((side, status), OPEN_ORDER))
+
+
 # Integration event type (short name) -> builder(payload) -> list[Outgoing], at most
-# one per person. The marketplace's order updates, when it exists, take a few lines:
-# "OrderStatusChanged": a builder telling the buyer (kind ORDER_UPDATE, link
-# "order:<id>"), plus the consumer's binding to the event in the adapter.
+# one per person.
 BUILDERS = {
     "ReportStatusChanged": report_status_changed,
     "ReportMerged": report_merged,
     "CitizenAssuranceRaised": citizen_assurance_raised,
+    "OrderPlaced": order_placed,
+    "OrderStatusChanged": order_status_changed,
 }
 
 
@@ -272,8 +325,9 @@ class NotificationCommands:
         `event_type`: the payload's name, short or full ("ReportStatusChanged",
         "smartcity.events.v1.ReportStatusChanged"); `payload`: the message as
         MessageToDict(preserving_proto_field_name=True) gives it; `occurred_at`:
-        the envelope's, in epoch seconds (0: unknown, taken as now). Returns what was delivered: nothing for a type nobody
-        is told of or an event processed before.
+        the envelope's, in epoch seconds (0: unknown, taken as now). Returns
+        what was delivered: nothing for a type nobody is told of or an event
+        processed before.
         """
         build = BUILDERS.get(event_type.rsplit(".", 1)[-1])
         by_person = {item.person_id: item for item in build(payload)} if build else {}

@@ -9,6 +9,7 @@ from nameko.timer import timer
 from smartcity.alerts.v1 import alerts_pb2 as pb
 from smartcity.alerts.v1 import alerts_pb2_grpc
 from smartcity.events.v1 import identity_pb2 as identity_events
+from smartcity.events.v1 import marketplace_pb2 as marketplace_events
 from smartcity.events.v1 import reports_pb2 as report_events
 from smartcity.events.v1 import sensors_pb2 as sensor_events
 
@@ -31,6 +32,7 @@ SENSOR_EVENTS = [sensor_events.AirQualityBandChanged, sensor_events.ThresholdBre
 PERSONAL_EVENTS = {
     "reports": [report_events.ReportStatusChanged, report_events.ReportMerged],
     "identity": [identity_events.CitizenAssuranceRaised],
+    "marketplace": [marketplace_events.OrderPlaced, marketplace_events.OrderStatusChanged],
 }
 
 
@@ -290,12 +292,9 @@ class AlertsService(HealthMixin):
                                  occurred_at(envelope), event_id=envelope.event_id)
 
     @consume_events("reports", handles=PERSONAL_EVENTS["reports"])
-    def on_report_event(self, envelope, payload):
-        self.app.on_integration_event(envelope.event_id, type(payload).__name__,
-                                      payload_dict(payload), occurred_at(envelope))
-
     @consume_events("identity", handles=PERSONAL_EVENTS["identity"])
-    def on_identity_event(self, envelope, payload):
+    @consume_events("marketplace", handles=PERSONAL_EVENTS["marketplace"])
+    def on_personal_event(self, envelope, payload):
         self.app.on_integration_event(envelope.event_id, type(payload).__name__,
                                       payload_dict(payload), occurred_at(envelope))
 

@@ -186,7 +186,8 @@ class OutboxRelay(LeaderTask):
 
     `translate(domain_event, load)` returns a payload message, or None for
     events that stay inside the service; `load(aggregate_id, version)` gives
-    the aggregate as of an event, for payloads that need more than the event.
+    the aggregate as of an event (or as it is now, without a version), for
+    payloads that need more than the event.
     `publish(envelopes)` must return only once the broker has confirmed every
     message.
     """
@@ -220,11 +221,11 @@ class OutboxRelay(LeaderTask):
             self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
         return len(notifications)
 
-    def load(self, aggregate_id, version):
-        """The aggregate as of the event. Usually nothing has happened to it
-        since: then the latest state serves, from the application's cache
-        when it keeps one."""
+    def load(self, aggregate_id, version=None):
+        """The aggregate as of the event (its latest state without a version).
+        Usually nothing has happened to it since: then the latest state serves,
+        from the application's cache when it keeps one."""
         latest = self.app.repository.get(aggregate_id)
-        if latest.version == version:
+        if version is None or latest.version == version:
             return latest
         return self.app.repository.get(aggregate_id, version=version)

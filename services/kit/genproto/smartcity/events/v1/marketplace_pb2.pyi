@@ -45,23 +45,25 @@ class OrderItem(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., name: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_vnd: _Optional[int] = ...) -> None: ...
 
 class OrderPlaced(_message.Message):
-    __slots__ = ("order_id", "buyer_id", "seller_id", "items", "total_vnd", "payment_method")
+    __slots__ = ("order_id", "buyer_id", "seller_id", "items", "total_vnd", "payment_method", "seller_member_ids")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     BUYER_ID_FIELD_NUMBER: _ClassVar[int]
     SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_VND_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    SELLER_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     buyer_id: str
     seller_id: str
     items: _containers.RepeatedCompositeFieldContainer[OrderItem]
     total_vnd: int
     payment_method: str
-    def __init__(self, order_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[OrderItem, _Mapping]]] = ..., total_vnd: _Optional[int] = ..., payment_method: _Optional[str] = ...) -> None: ...
+    seller_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[OrderItem, _Mapping]]] = ..., total_vnd: _Optional[int] = ..., payment_method: _Optional[str] = ..., seller_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OrderStatusChanged(_message.Message):
-    __slots__ = ("order_id", "status", "previous_status", "buyer_id", "seller_id", "actor_id", "reason")
+    __slots__ = ("order_id", "status", "previous_status", "buyer_id", "seller_id", "actor_id", "reason", "seller_member_ids")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +71,7 @@ class OrderStatusChanged(_message.Message):
     SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    SELLER_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     status: str
     previous_status: str
@@ -76,7 +79,8 @@ class OrderStatusChanged(_message.Message):
     seller_id: str
     actor_id: str
     reason: str
-    def __init__(self, order_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_status: _Optional[str] = ..., buyer_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    seller_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_status: _Optional[str] = ..., buyer_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., reason: _Optional[str] = ..., seller_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OrderPaid(_message.Message):
     __slots__ = ("order_id", "buyer_id", "seller_id", "payment_id", "amount_vnd")
