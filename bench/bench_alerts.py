@@ -483,11 +483,13 @@ def planned_sensor_events(count: int, communes: list) -> list[SensorEvent]:
     return events[:count]
 
 
-def envelope(payload) -> bytes:
+def envelope(payload, source="sensors", event_id=None) -> bytes:
+    """An integration event as `source`'s outbox relay publishes it."""
     occurred_at = Timestamp()
     occurred_at.GetCurrentTime()
     message = envelope_pb2.Envelope(
-        event_id=str(uuid.uuid4()), event_type=payload.DESCRIPTOR.full_name, source="sensors",
+        event_id=event_id or str(uuid.uuid4()), event_type=payload.DESCRIPTOR.full_name,
+        source=source,
         aggregate_id=str(uuid.uuid4()), aggregate_version=1, occurred_at=occurred_at)
     message.payload.Pack(payload, type_url_prefix="type.smartcity.vn/")
     return envelopes.encode(message)
