@@ -31,7 +31,7 @@ import uuid
 import psycopg
 from kombu import Connection, Exchange, Producer
 
-from _common import IDENTITY, harness, infrastructure, percentile, running
+from _common import CpuMeter, IDENTITY, harness, infrastructure, percentile, pids_of, running
 from bench_alerts import ALERTS, CHEAP_HASH, LOOPBACK, envelope
 from kit import envelopes
 from smartcity.events.v1 import marketplace_pb2 as marketplace_events
@@ -106,14 +106,20 @@ def main():
     rng = random.Random(7)
     sellers = [[str(uuid.uuid4()), str(uuid.uuid4())] for _ in range(args.sellers)]
     with infrastructure() as infra, alerts_running(infra) as alerts:
+        meter = CpuMeter({"alerts": [alerts.process.pid],
+                          "postgres": pids_of("postgres", infra.database),
+                          "rabbitmq": pids_of("beam.smp")})
+        begin = meter.mark()
         burst = publish(infra.amqp_uri, [order_placed(sellers, rng) for _ in
                                          range(args.burst)], None)
         processed = applied(alerts, burst)
+        cores = CpuMeter.cores(begin, meter.mark())
         elapsed = max(map(float, processed.values())) - min(burst.values())
         print(f"burst: {args.burst:,} OrderPlaced published at once, every one applied "
               f"{elapsed:.1f} s after the first was sent")
         print(f"  {args.burst / elapsed:,.1f} events/s, {2 * args.burst / elapsed:,.1f} "
               "notifications/s stored (two seller members each)")
+        print("  cores busy: " + ", ".join(f"{name} {used:.2f}" for name, used in cores.items()))
         steady = publish(infra.amqp_uri, [order_placed(sellers, rng) for _ in
                                           range(args.steady)], args.rate)
         delays = delays_ms(steady, applied(alerts, steady))

@@ -63,15 +63,16 @@ def test_a_client_too_far_behind_ends_its_stream():
     assert [token for token, _ in sender.pushed] == [11, 12]
 
 
+class App:
+    on_saved = []
+
+    class recorder:
+        @staticmethod
+        def max_notification_id():
+            return 10
+
+
 def test_a_stream_that_fails_is_ended_and_the_others_still_get_the_event():
-    class App:
-        on_saved = []
-
-        class recorder:
-            @staticmethod
-            def max_notification_id():
-                return 10
-
     follower = LogFollower(App(), topics=[])
 
     def broken(position, event, loaded):
@@ -85,3 +86,22 @@ def test_a_stream_that_fails_is_ended_and_the_others_still_get_the_event():
     assert sender.pushed == [(11, "event 11")]
     healthy.end()
     live.wait()
+
+
+def test_an_events_aggregate_is_loaded_only_when_a_stream_asks_and_then_once():
+    follower, loads = LogFollower(App(), topics=[]), []
+
+    def load():
+        loads.append("loaded")
+        return "the warning"
+
+    def asks(position, event, load):
+        return position, load()
+
+    follower.open(lambda position, event, load: None)       # another person's stream
+    follower.offer(11, "event 11", load)
+    assert loads == []
+    first, second = follower.open(asks), follower.open(asks)
+    follower.offer(12, "event 12", load)
+    assert loads == ["loaded"]
+    assert list(first.waiting) == list(second.waiting) == [(12, "the warning")]

@@ -8,7 +8,7 @@ from kit import settings
 from kit.eventstore import EventSourcedApplication
 from alerts import cap
 from alerts.emergency import EmergencyCase, EmergencyCommands
-from alerts.notifications import Inbox, NotificationCommands, view
+from alerts.notifications import Inbox, NotificationCommands, inbox_id, view
 from alerts.places import Places, PlacesCommands
 from alerts.warnings import Warning, WarningCommands
 
@@ -34,7 +34,8 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
         self.escalate_after_seconds = settings.get_int("CASE_ESCALATE_SECONDS")
 
     def loaded_for_streams(self, event):
-        """The aggregate as of a streamed event, loaded once for every stream."""
+        """The aggregate as of a streamed event (the streams' matchers ask for
+        it through feed.once, so it is loaded once and only if wanted)."""
         return self.repository.get(event.originator_id, version=event.originator_version)
 
     # What each stream wants ---------------------------------------------------------
@@ -45,8 +46,11 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
         followed = {place_id: cap.place_shape(place, self.communes)
                     for place_id, place in (places.places.items() if places else ())}
 
-        def wants(position, event, warning):
-            if not isinstance(event, WARNING_CHANGES) or warning.scope != PUBLIC:
+        def wants(position, event, load):
+            if not isinstance(event, WARNING_CHANGES):
+                return None
+            warning = load()
+            if warning.scope != PUBLIC:
                 return None
             matched = [place_id for place_id, place in followed.items()
                        if self.warning_touches(warning, place)]
@@ -57,9 +61,12 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
     def notification_matcher(self, person_id: str):
         """(sequence, notification) for the person's own new notifications."""
 
-        def wants(position, event, inbox):
-            if not isinstance(event, Inbox.Notified) or inbox.person_id != person_id:
+        own = inbox_id(person_id)
+
+        def wants(position, event, load):
+            if not isinstance(event, Inbox.Notified) or event.originator_id != own:
                 return None
+            inbox = load()
             return inbox.sequence, view(inbox.notifications[-1])
 
         return wants
@@ -68,7 +75,7 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
     def case_matcher():
         """(position, case) for every change of an emergency case."""
 
-        def wants(position, event, case):
-            return (position, case) if isinstance(event, CASE_CHANGES) else None
+        def wants(position, event, load):
+            return (position, load()) if isinstance(event, CASE_CHANGES) else None
 
         return wants

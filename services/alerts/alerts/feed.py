@@ -13,6 +13,7 @@ streams is 10,000 queue puts, not 10,000 greenthread switches.
 import collections
 import logging
 import threading
+from functools import partial
 
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
@@ -29,11 +30,27 @@ BATCH = 500
 CLOSED_CHECK_SECONDS = 15.0
 
 
+def once(load):
+    """load(), called when first asked for and only then: most events (another
+    person's notification) interest no open stream, and the one that does is
+    loaded once for all of them."""
+    loaded = []
+
+    def get():
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
+    return get
+
+
 class OpenStream:
     """One client's stream: what it wants, and where it goes.
 
-    `wants(position, event, loaded)` returns (token, item) or None; a token
-    only grows along a stream (a log position, or a per-person sequence).
+    `wants(position, event, load)` returns (token, item) or None, calling
+    load() for the aggregate as of the event only when the event's type and
+    originator could interest the stream; a token only grows along a stream
+    (a log position, or a per-person sequence).
     While the stream replays, what the follower offers waits in line;
     once live, it is pushed straight to the client's stream."""
 
@@ -45,8 +62,8 @@ class OpenStream:
         self.push = None
         self.ending = Event()
 
-    def offer(self, position, event, loaded):
-        wanted = self.wants(position, event, loaded)
+    def offer(self, position, event, load):
+        wanted = self.wants(position, event, load)
         if wanted is None:
             return
         if self.push is not None:
@@ -128,15 +145,16 @@ class LogFollower:
             self.position + 1, BATCH, topics=self.topics)
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
-            self.offer(notification.id, event, self.app.loaded_for_streams(event))
+            self.offer(notification.id, event, partial(self.app.loaded_for_streams, event))
             self.position = notification.id
         return len(notifications)
 
-    def offer(self, position, event, loaded):
+    def offer(self, position, event, load):
         """To every open stream, without yielding: no stream opens meanwhile."""
+        load = once(load)
         for stream in list(self.streams):
             try:
-                stream.offer(position, event, loaded)
+                stream.offer(position, event, load)
             except Exception:
                 log.exception("offering to a stream failed; ending the stream")
                 stream.end()

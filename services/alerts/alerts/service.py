@@ -3,6 +3,7 @@ consumers of other services' events, and the resumable streams."""
 import collections
 import time
 import uuid
+from functools import partial
 
 from google.protobuf.json_format import MessageToDict
 from nameko.timer import timer
@@ -175,7 +176,8 @@ class AlertsService(HealthMixin):
         after = resume_point(request.resume_token, stream.opened_at)
         replay = ((position, wanted[1]) for position, event in
                   self.feed.history(after, stream.opened_at)
-                  if (wanted := wants(position, event, self.app.loaded_for_streams(event))))
+                  if (wanted := wants(position, event,
+                                      partial(self.app.loaded_for_streams, event))))
         return self.deliver(stream, replay, max(after, stream.opened_at), context,
                             lambda token, item: warning_messages.delivery(item[0], token, item[1]))
 
