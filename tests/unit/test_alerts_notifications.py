@@ -109,6 +109,18 @@ def test_a_merge_tells_the_duplicates_reporter_once_with_a_link_to_the_original(
     assert titles(app, supporter) == ["Phản ánh bạn ủng hộ đã được gộp vào một phản ánh trùng"]
 
 
+def test_an_overdue_report_tells_its_assignee_and_an_unassigned_one_nobody(app):
+    worker = person()
+    overdue = dict(report_id="r-1", deadline="2026-03-02T11:00:00+07:00", agency="Sở Xây dựng",
+                   unit_code="05443", escalated_to="19")
+    assert deliver(app, reports_pb2.ReportOverdue(**overdue)) == []
+    deliver(app, reports_pb2.ReportOverdue(**overdue, assignee_id=worker.subject))
+    [told] = app.list_notifications(worker).notifications
+    assert (told.kind, told.title, told.body, told.link) == (
+        "report_overdue", "Phản ánh được giao cho bạn đã quá hạn xử lý",
+        "Hạn xử lý: 11:00 02/03/2026. Phản ánh đã được báo lên cấp tỉnh.", "report:r-1")
+
+
 def test_identity_verification_is_told_and_a_confirmed_phone_is_not(app):
     citizen = person()
     assert deliver(app, identity_pb2.CitizenAssuranceRaised(

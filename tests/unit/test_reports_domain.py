@@ -723,12 +723,15 @@ def test_overdue_auto_close_and_merge_are_published(app, identity, clock):
     define(app, code="fallen_tree", group="roads", questions=[], deadline_hours=2,
            deadline_working_days=0)
     late = file(app, citizen(identity), category="fallen_tree", answers={})
+    app.accept(STAFF, rid(late))
+    worker = str(uuid.uuid4())
+    app.assign(STAFF, rid(late), worker)
     clock.now += 3 * 3600
     app.mark_overdue(clock.now, [rid(late)])
     overdue = dict(published(app, late))["BecameOverdue"]
     assert overdue == events.ReportOverdue(
         report_id=rid(late), deadline="2026-03-02T11:00:00+07:00", agency=AGENCY,
-        unit_code="05443", escalated_to="19")
+        unit_code="05443", escalated_to="19", assignee_id=worker)
 
     report = resolved(app, citizen(identity))
     clock.now += 7 * DAY

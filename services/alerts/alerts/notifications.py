@@ -32,6 +32,7 @@ says when it arrived, which is what a resumed stream needs.
 """
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
@@ -44,6 +45,7 @@ INBOX_NAMESPACE = uuid.UUID("8e4c2a61-3f0b-4d7e-9b15-6a2f8c0d4e93")
 NOTIFICATION_NAMESPACE = uuid.UUID("c71d5e0a-94b2-4f38-a6e1-2d9b7f3c5a08")
 
 REPORT_STATUS = "report_status"
+REPORT_OVERDUE = "report_overdue"
 IDENTITY_VERIFIED = "identity_verified"
 ORDER_UPDATE = "order_update"
 
@@ -111,6 +113,17 @@ def report_status_changed(payload: dict) -> list[Outgoing]:
     link = f"report:{payload.get('report_id', '')}"
     return [Outgoing(person, REPORT_STATUS, f"{named} {words}", body, link)
             for person, named in report_audience(payload).items()]
+
+
+def report_overdue(payload: dict) -> list[Outgoing]:
+    """The staff member working on a report, when it passes its deadline."""
+    assignee = payload.get("assignee_id", "")
+    if not assignee:
+        return []   # not assigned yet: the agency's queue shows it overdue first
+    deadline = datetime.fromisoformat(payload["deadline"]).strftime("%H:%M %d/%m/%Y")
+    return [Outgoing(assignee, REPORT_OVERDUE, "Phản ánh được giao cho bạn đã quá hạn xử lý",
+                     f"Hạn xử lý: {deadline}. Phản ánh đã được báo lên cấp tỉnh.",
+                     f"report:{payload.get('report_id', '')}")]
 
 
 def report_merged(payload: dict) -> list[Outgoing]:
@@ -193,6 +206,7 @@ def order_status_changed(payload: dict) -> list[Outgoing]:
 BUILDERS = {
     "ReportStatusChanged": report_status_changed,
     "ReportMerged": report_merged,
+    "ReportOverdue": report_overdue,
     "CitizenAssuranceRaised": citizen_assurance_raised,
     "OrderPlaced": order_placed,
     "OrderStatusChanged": order_status_changed,
@@ -264,7 +278,7 @@ class Inbox(Aggregate):
 class Notification:
     id: str
     sequence: int           # in the person's inbox: the stream's resume token
-    kind: str               # report_status, identity_verified, order_update
+    kind: str               # report_status, report_overdue, identity_verified, order_update
     title: str
     body: str
     link: str               # "report:<id>", "account:<id>"

@@ -31,7 +31,8 @@ SENSOR_EVENTS = [sensor_events.AirQualityBandChanged, sensor_events.ThresholdBre
                  sensor_events.CongestionSustained, sensor_events.CongestionCleared,
                  sensor_events.SensorWentOffline, sensor_events.SensorCameBackOnline]
 PERSONAL_EVENTS = {
-    "reports": [report_events.ReportStatusChanged, report_events.ReportMerged],
+    "reports": [report_events.ReportStatusChanged, report_events.ReportMerged,
+                report_events.ReportOverdue],
     "identity": [identity_events.CitizenAssuranceRaised],
     "marketplace": [marketplace_events.OrderPlaced, marketplace_events.OrderStatusChanged],
 }

@@ -42,7 +42,7 @@ def translate(domain_event, load):
                 report_id=report_id,
                 deadline=datetime.fromtimestamp(domain_event.deadline, VIETNAM).isoformat(),
                 agency=report.agency, unit_code=report.unit_code,
-                escalated_to=domain_event.escalated_to)
+                escalated_to=domain_event.escalated_to, assignee_id=report.assignee_id)
     return None
 
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!smartcity/events/v1/reports.proto\x12\x13smartcity.events.v1\"\x92\x01\n\x0bReportFiled\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x13\n\x0breporter_id\x18\x04 \x01(\t\x12\x10\n\x08latitude\x18\x05 \x01(\x01\x12\x11\n\tlongitude\x18\x06 \x01(\x01\x12\x11\n\temergency\x18\x07 \x01(\x08\"\xe6\x01\n\x13ReportStatusChanged\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x12\n\nactor_role\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\x13\n\x0breporter_id\x18\x07 \x01(\t\x12\x15\n\rsupporter_ids\x18\x08 \x03(\t\x12\x10\n\x08\x63\x61tegory\x18\t \x01(\t\x12\x11\n\tunit_code\x18\n \x01(\t\x12\x0e\n\x06\x61gency\x18\x0b \x01(\t\"m\n\rReportOverdue\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\t\x12\x0e\n\x06\x61gency\x18\x03 \x01(\t\x12\x11\n\tunit_code\x18\x04 \x01(\t\x12\x14\n\x0c\x65scalated_to\x18\x05 \x01(\t\"N\n\x0fReportSupported\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x14\n\x0csupporter_id\x18\x02 \x01(\t\x12\x12\n\nsupporters\x18\x03 \x01(\x05\"N\n\x0cReportMerged\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x16\n\x0einto_report_id\x18\x02 \x01(\t\x12\x13\n\x0breporter_id\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!smartcity/events/v1/reports.proto\x12\x13smartcity.events.v1\"\x92\x01\n\x0bReportFiled\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x11\n\tunit_code\x18\x03 \x01(\t\x12\x13\n\x0breporter_id\x18\x04 \x01(\t\x12\x10\n\x08latitude\x18\x05 \x01(\x01\x12\x11\n\tlongitude\x18\x06 \x01(\x01\x12\x11\n\temergency\x18\x07 \x01(\x08\"\xe6\x01\n\x13ReportStatusChanged\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x12\n\nactor_role\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\x13\n\x0breporter_id\x18\x07 \x01(\t\x12\x15\n\rsupporter_ids\x18\x08 \x03(\t\x12\x10\n\x08\x63\x61tegory\x18\t \x01(\t\x12\x11\n\tunit_code\x18\n \x01(\t\x12\x0e\n\x06\x61gency\x18\x0b \x01(\t\"\x82\x01\n\rReportOverdue\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\t\x12\x0e\n\x06\x61gency\x18\x03 \x01(\t\x12\x11\n\tunit_code\x18\x04 \x01(\t\x12\x14\n\x0c\x65scalated_to\x18\x05 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x06 \x01(\t\"N\n\x0fReportSupported\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x14\n\x0csupporter_id\x18\x02 \x01(\t\x12\x12\n\nsupporters\x18\x03 \x01(\x05\"N\n\x0cReportMerged\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x16\n\x0einto_report_id\x18\x02 \x01(\t\x12\x13\n\x0breporter_id\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPORTFILED']._serialized_end=205
   _globals['_REPORTSTATUSCHANGED']._serialized_start=208
   _globals['_REPORTSTATUSCHANGED']._serialized_end=438
-  _globals['_REPORTOVERDUE']._serialized_start=440
-  _globals['_REPORTOVERDUE']._serialized_end=549
-  _globals['_REPORTSUPPORTED']._serialized_start=551
-  _globals['_REPORTSUPPORTED']._serialized_end=629
-  _globals['_REPORTMERGED']._serialized_start=631
-  _globals['_REPORTMERGED']._serialized_end=709
+  _globals['_REPORTOVERDUE']._serialized_start=441
+  _globals['_REPORTOVERDUE']._serialized_end=571
+  _globals['_REPORTSUPPORTED']._serialized_start=573
+  _globals['_REPORTSUPPORTED']._serialized_end=651
+  _globals['_REPORTMERGED']._serialized_start=653
+  _globals['_REPORTMERGED']._serialized_end=731
 # @@protoc_insertion_point(module_scope)

@@ -51,18 +51,20 @@ class ReportStatusChanged(_message.Message):
     def __init__(self, report_id: _Optional[str] = ..., status: _Optional[str] = ..., previous_status: _Optional[str] = ..., actor_id: _Optional[str] = ..., actor_role: _Optional[str] = ..., note: _Optional[str] = ..., reporter_id: _Optional[str] = ..., supporter_ids: _Optional[_Iterable[str]] = ..., category: _Optional[str] = ..., unit_code: _Optional[str] = ..., agency: _Optional[str] = ...) -> None: ...
 
 class ReportOverdue(_message.Message):
-    __slots__ = ("report_id", "deadline", "agency", "unit_code", "escalated_to")
+    __slots__ = ("report_id", "deadline", "agency", "unit_code", "escalated_to", "assignee_id")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
     ESCALATED_TO_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     deadline: str
     agency: str
     unit_code: str
     escalated_to: str
-    def __init__(self, report_id: _Optional[str] = ..., deadline: _Optional[str] = ..., agency: _Optional[str] = ..., unit_code: _Optional[str] = ..., escalated_to: _Optional[str] = ...) -> None: ...
+    assignee_id: str
+    def __init__(self, report_id: _Optional[str] = ..., deadline: _Optional[str] = ..., agency: _Optional[str] = ..., unit_code: _Optional[str] = ..., escalated_to: _Optional[str] = ..., assignee_id: _Optional[str] = ...) -> None: ...
 
 class ReportSupported(_message.Message):
     __slots__ = ("report_id", "supporter_id", "supporters")
