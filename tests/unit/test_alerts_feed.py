@@ -105,3 +105,32 @@ def test_an_events_aggregate_is_loaded_only_when_a_stream_asks_and_then_once():
     follower.offer(12, "event 12", load)
     assert loads == ["loaded"]
     assert list(first.waiting) == list(second.waiting) == [(12, "the warning")]
+
+
+def test_a_stream_opening_while_an_offer_loads_replays_that_event_instead_of_missing_it():
+    class Notification:
+        id = 11
+
+    class LoggedApp(App):
+        class recorder(App.recorder):
+            @staticmethod
+            def select_notifications(start, limit, topics):
+                return [Notification()] if start == 11 else []
+
+        class mapper:
+            @staticmethod
+            def to_domain_event(notification):
+                return f"event {notification.id}"
+
+        @staticmethod
+        def loaded_for_streams(event):
+            eventlet.sleep(0)                   # the database: other greenthreads run
+            return "the warning"
+
+    follower = LogFollower(LoggedApp(), topics=[])
+    follower.open(lambda position, event, load: (position, load()))
+    opened = []
+    eventlet.spawn(lambda: opened.append(follower.open(every_event)))
+    follower.step()
+    [late] = opened
+    assert late.opened_at == 11 and not late.waiting   # its replay covers event 11

@@ -145,12 +145,15 @@ class LogFollower:
             self.position + 1, BATCH, topics=self.topics)
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
-            self.offer(notification.id, event, partial(self.app.loaded_for_streams, event))
+            # The position moves first: loading the event's aggregate for a
+            # stream waits for the database, and a stream that opens meanwhile
+            # replays up to this event rather than missing it.
             self.position = notification.id
+            self.offer(notification.id, event, partial(self.app.loaded_for_streams, event))
         return len(notifications)
 
     def offer(self, position, event, load):
-        """To every open stream, without yielding: no stream opens meanwhile."""
+        """To every stream open when the offer starts (see step)."""
         load = once(load)
         for stream in list(self.streams):
             try:
