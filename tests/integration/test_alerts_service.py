@@ -17,6 +17,7 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from lxml import etree
 
 import harness
@@ -414,10 +415,33 @@ def test_buyer_and_seller_hear_what_the_other_does_with_an_order(alerts_platform
                                              token=token(seller[1])).notifications
         return [(n.title, n.link) for n in reversed(notifications)]
 
-    alerts_platform.eventually(lambda: len(sellers_inbox()) == 3, "the seller's notifications")
-    assert sellers_inbox() == [("Cửa hàng của bạn có đơn hàng mới", f"order:{refused.id}"),
+    alerts_platform.eventually(lambda: len(sellers_inbox()) == 4, "the seller's notifications")
+    assert sellers_inbox() == [(f'Sản phẩm "{product.name}" đã được duyệt',
+                                f"product:{product.id}"),
+                               ("Cửa hàng của bạn có đơn hàng mới", f"order:{refused.id}"),
                                ("Cửa hàng của bạn có đơn hàng mới", f"order:{kept.id}"),
                                ("Người mua đã xác nhận nhận hàng", f"order:{kept.id}")]
+
+
+def test_a_sellers_members_hear_how_an_official_reviewed_their_listing(alerts_platform, market):
+    seller, official = market.seller(), market.official()
+    stream = alerts_platform.follow("FollowNotifications", token(seller[1]))
+    listed = market.call("ListProduct", market.listing(seller), token=token(seller[1]))
+    market.call("ReturnProduct", mpb.ReturnProductRequest(
+        product_id=listed.id, reason="Ảnh chưa rõ nét"), token=token(official))
+    market.call("UpdateProduct", mpb.UpdateProductRequest(
+        product_id=listed.id, update_mask=FieldMask(paths=["description"]),
+        description="Mật ong hoa rừng, ảnh chụp lại"), token=token(seller[1]))
+    market.call("ApproveProduct", mpb.ProductRef(product_id=listed.id), token=token(official))
+    told = [(d.notification.kind, d.notification.title, d.notification.body,
+             d.notification.link) for d in stream.take(2)]
+    assert told == [
+        ("product_review", f'Sản phẩm "{listed.name}" cần chỉnh sửa trước khi được duyệt',
+         "Lý do: Ảnh chưa rõ nét", f"product:{listed.id}"),
+        ("product_review", f'Sản phẩm "{listed.name}" đã được duyệt',
+         "Sản phẩm đã hiển thị trên sàn và người mua có thể đặt hàng.", f"product:{listed.id}"),
+    ]
+    stream.cancel()
 
 
 # Emergency response ----------------------------------------------------------------------

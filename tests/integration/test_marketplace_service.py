@@ -94,6 +94,35 @@ def test_order_lifecycle_and_permissions(market, seller, official):
     harness.wait_for(lambda: my_statuses() == ["completed"], message="my orders")
 
 
+def test_an_official_returns_a_listing_and_the_sellers_edit_resubmits_it(market, seller,
+                                                                          official):
+    listed = market.call("ListProduct", market.listing(seller), token=token(seller[1]))
+    ref = pb.ReturnProductRequest(product_id=listed.id, reason="Thiếu giấy chứng nhận OCOP")
+    market.refused(DENIED, "ReturnProduct", ref, token=token(seller[1]))
+    market.refused(INVALID, "ReturnProduct", pb.ReturnProductRequest(product_id=listed.id),
+                   token=token(official), field="reason")
+    market.refused(NOT_FOUND, "ReturnProduct", pb.ReturnProductRequest(
+        product_id=str(uuid.uuid4()), reason="x"), token=token(official), field="product_id")
+    returned = market.call("ReturnProduct", ref, token=token(official))
+    assert (returned.status, returned.review_note) == ("returned", "Thiếu giấy chứng nhận OCOP")
+    assert market.call("GetProduct", pb.ProductRef(product_id=listed.id),
+                       token=token(seller[1])).review_note == "Thiếu giấy chứng nhận OCOP"
+    market.refused(PRECONDITION, "ApproveProduct", pb.ProductRef(product_id=listed.id),
+                   token=token(official), field="product_id")
+    market.call("UpdateProduct", edit(listed, "ocop", ocop=pb.OcopRating(
+        stars=3, certificate_number="OCOP-TN-7", expires_on="2030-01-01")),
+        token=token(seller[1]))
+
+    def pending_ids():
+        return [p.id for p in market.call("ListPendingProducts", pb.ListPendingProductsRequest(),
+                                          token=token(official)).products]
+
+    harness.wait_for(lambda: listed.id in pending_ids(), message="the resubmitted listing")
+    approved = market.call("ApproveProduct", pb.ProductRef(product_id=listed.id),
+                           token=token(official))
+    assert (approved.status, approved.review_note) == ("approved", "")
+
+
 def test_bad_input_names_the_field_and_changes_nothing(market, seller, official):
     market.refused(INVALID, "ListProduct", pb.ListProductRequest(
         seller_id=seller[0], name="Chè", category="tea", unit="hộp", price_vnd=0,

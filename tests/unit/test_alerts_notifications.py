@@ -206,6 +206,26 @@ def test_the_seller_hears_what_the_buyer_does_and_the_buyer_does_not(app):
     assert titles(app, buyer) == []
 
 
+def test_the_sellers_members_hear_how_an_official_reviewed_their_listing(app):
+    owner, packer, official = person(), person(), person()
+    listing = dict(product_id="p-1", seller_id="seller-1", name="Chè Tân Cương",
+                   seller_member_ids=[owner.subject, packer.subject])
+    deliver(app, marketplace_pb2.ProductReturned(
+        **listing, returned_by=official.subject, reason="Ảnh chưa rõ nét"))
+    deliver(app, marketplace_pb2.ProductApproved(**listing, approved_by=official.subject),
+            occurred_at=T0 + 1)
+    for member in (owner, packer):
+        shown = [(n.kind, n.title, n.body, n.link)
+                 for n in app.list_notifications(member).notifications]
+        assert shown == [
+            ("product_review", 'Sản phẩm "Chè Tân Cương" đã được duyệt',
+             "Sản phẩm đã hiển thị trên sàn và người mua có thể đặt hàng.", "product:p-1"),
+            ("product_review", 'Sản phẩm "Chè Tân Cương" cần chỉnh sửa trước khi được duyệt',
+             "Lý do: Ảnh chưa rõ nét", "product:p-1"),
+        ]
+    assert titles(app, official) == []
+
+
 def test_unknown_event_types_are_ignored(app):
     event_id = str(uuid.uuid4())
     assert app.on_integration_event(event_id, "smartcity.events.v1.ReportSupported",

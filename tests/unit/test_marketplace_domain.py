@@ -179,6 +179,37 @@ def test_listings_are_public_once_an_official_approves(app, seller):
         app.approve_product(OFFICIAL, str(product.id))
 
 
+def test_an_official_returns_a_listing_with_what_to_change_and_an_edit_resubmits_it(
+        app, seller):
+    product = listed(app, seller, approve=False)
+    product_id = str(product.id)
+    before = app.recorder.max_notification_id()
+    with pytest.raises(PermissionDenied):
+        app.return_product(seller[1], product_id, "Ảnh chưa rõ")
+    with pytest.raises(InvalidArgument) as error:
+        app.return_product(OFFICIAL, product_id, "  ")
+    assert error.value.field == "reason"
+    assert app.recorder.max_notification_id() == before
+    returned = app.return_product(OFFICIAL, product_id, "Giấy chứng nhận OCOP đã hết hạn")
+    assert (returned.status, returned.review_note) == (
+        "returned", "Giấy chứng nhận OCOP đã hết hạn")
+    with pytest.raises(NotFound):
+        app.visible_product(None, product_id)
+    assert app.visible_product(seller[1], product_id).status == "returned"
+    for refused in (lambda: app.approve_product(OFFICIAL, product_id),
+                    lambda: app.return_product(OFFICIAL, product_id, "again")):
+        with pytest.raises(FailedPrecondition):
+            refused()
+    app.read_model.catch_up()
+    assert product_id not in [row["id"] for row in app.queries.pending_products().rows]
+
+    app.update_product(seller[1], product_id, {"ocop": (4, "OCOP-TN-0013", "2029-12-31")})
+    app.read_model.catch_up()
+    assert product_id in [row["id"] for row in app.queries.pending_products().rows]
+    approved = app.approve_product(OFFICIAL, product_id)
+    assert (approved.status, approved.review_note) == ("approved", "")
+
+
 def test_identity_is_asked_afresh_before_listing_editing_and_approving(app, seller):
     organisation_id, owner = seller
     pending, approved = listed(app, seller, approve=False), listed(app, seller)
@@ -462,3 +493,10 @@ def test_integration_events(app, seller):
             confirmed.seller_id) == ("confirmed", "placed", buyer.subject, seller[0])
     members = app.seller(seller[0]).member_ids        # who the notification centre tells
     assert members and placed.seller_member_ids == confirmed.seller_member_ids == members
+
+    returned = listed(app, seller, approve=False)
+    app.return_product(OFFICIAL, str(returned.id), "Thiếu ảnh sản phẩm")
+    [_, sent_back] = [translate(e, load) for e in app.events.get(returned.id)]
+    assert sent_back == events.ProductReturned(
+        product_id=str(returned.id), seller_id=seller[0], name=returned.name,
+        returned_by=OFFICIAL.subject, reason="Thiếu ảnh sản phẩm", seller_member_ids=members)

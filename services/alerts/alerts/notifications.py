@@ -48,6 +48,7 @@ REPORT_STATUS = "report_status"
 REPORT_OVERDUE = "report_overdue"
 IDENTITY_VERIFIED = "identity_verified"
 ORDER_UPDATE = "order_update"
+PRODUCT_REVIEW = "product_review"
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -201,6 +202,24 @@ def order_status_changed(payload: dict) -> list[Outgoing]:
                           lambda side: said or ORDER_BODIES.get((side, status), OPEN_ORDER))
 
 
+def product_review(payload: dict, title: str, body: str) -> list[Outgoing]:
+    """The seller's members, when an official approves or returns their listing."""
+    return [Outgoing(member, PRODUCT_REVIEW, title, body,
+                     f"product:{payload.get('product_id', '')}")
+            for member in payload.get("seller_member_ids", [])]
+
+
+def product_approved(payload: dict) -> list[Outgoing]:
+    return product_review(payload, f"Sản phẩm \"{payload.get('name', '')}\" đã được duyệt",
+                          "Sản phẩm đã hiển thị trên sàn và người mua có thể đặt hàng.")
+
+
+def product_returned(payload: dict) -> list[Outgoing]:
+    return product_review(
+        payload, f"Sản phẩm \"{payload.get('name', '')}\" cần chỉnh sửa trước khi được duyệt",
+        f"Lý do: {payload.get('reason', '')}")
+
+
 # Integration event type (short name) -> builder(payload) -> list[Outgoing], at most
 # one per person.
 BUILDERS = {
@@ -209,6 +228,8 @@ BUILDERS = {
     "ReportOverdue": report_overdue,
     "CitizenAssuranceRaised": citizen_assurance_raised,
     "OrderPlaced": order_placed,
+    "ProductApproved": product_approved,
+    "ProductReturned": product_returned,
     "OrderStatusChanged": order_status_changed,
 }
 
@@ -278,7 +299,7 @@ class Inbox(Aggregate):
 class Notification:
     id: str
     sequence: int           # in the person's inbox: the stream's resume token
-    kind: str               # report_status, report_overdue, identity_verified, order_update
+    kind: str   # report_status, report_overdue, identity_verified, order_update, product_review
     title: str
     body: str
     link: str               # "report:<id>", "account:<id>"

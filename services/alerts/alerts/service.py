@@ -34,7 +34,8 @@ PERSONAL_EVENTS = {
     "reports": [report_events.ReportStatusChanged, report_events.ReportMerged,
                 report_events.ReportOverdue],
     "identity": [identity_events.CitizenAssuranceRaised],
-    "marketplace": [marketplace_events.OrderPlaced, marketplace_events.OrderStatusChanged],
+    "marketplace": [marketplace_events.OrderPlaced, marketplace_events.OrderStatusChanged,
+                    marketplace_events.ProductApproved, marketplace_events.ProductReturned],
 }
 
 

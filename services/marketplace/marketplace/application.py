@@ -301,6 +301,16 @@ class MarketplaceApplication(EventSourcedApplication):
         return product
 
     @retry_on_conflict
+    def return_product(self, caller, product_id, reason) -> Product:
+        """A pending listing back to its seller, saying what to change."""
+        require_role(caller, *OFFICIALS)
+        reason = checked_text(reason, "reason", 1000)
+        product = self.product(product_id)
+        product.return_to_seller(reason, caller.subject, self.clock())
+        self.save(product)
+        return product
+
+    @retry_on_conflict
     def restock(self, caller, product_id, quantity) -> Product:
         product = self.product(product_id)
         self.member_seller(caller, product.seller_id, field="product_id")
@@ -310,7 +320,8 @@ class MarketplaceApplication(EventSourcedApplication):
         return product
 
     def visible_product(self, caller: Principal | None, product_id) -> Product:
-        """Approved products for everyone; pending ones for their seller and officials."""
+        """Approved products for everyone; pending and returned ones for their
+        seller and officials."""
         product = self.product(product_id)
         if product.status != APPROVED and not self.may_see_pending(caller, product):
             raise NotFound("no such product", field="product_id")

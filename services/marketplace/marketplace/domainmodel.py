@@ -35,7 +35,7 @@ from eventsourcing.domain import Aggregate, event
 
 from kit.errors import AlreadyExists, FailedPrecondition
 
-PENDING, APPROVED = "pending", "approved"
+PENDING, APPROVED, RETURNED = "pending", "approved", "returned"
 PLACED, CONFIRMED, REJECTED, CANCELLED = "placed", "confirmed", "rejected", "cancelled"
 EXPIRED, SHIPPED, DELIVERED, COMPLETED = "expired", "shipped", "delivered", "completed"
 ORDER_STATUSES = (PLACED, CONFIRMED, REJECTED, CANCELLED, EXPIRED, SHIPPED, DELIVERED, COMPLETED)
@@ -122,6 +122,7 @@ class Product(Aggregate):
     """
 
     units_sold = 0   # snapshots taken before settling existed lack it
+    review_note = ""  # and before returning existed, this
 
     @event("Listed")
     def __init__(self, seller_id: str, name: str, description: str, category: str, unit: str,
@@ -153,10 +154,24 @@ class Product(Aggregate):
     @event("Approved")
     def _approved(self, official_id: str, timestamp: datetime):
         self.status = APPROVED
+        self.review_note = ""
+
+    def return_to_seller(self, reason: str, official_id: str, now: float):
+        """Sends a pending listing back to its seller with what to change; the
+        seller's next edit puts it up for review again."""
+        if self.status != PENDING:
+            raise FailedPrecondition(f"the product is {self.status}", field="product_id")
+        self._returned(reason=reason, official_id=official_id, timestamp=moment(now))
+
+    @event("Returned")
+    def _returned(self, reason: str, official_id: str, timestamp: datetime):
+        self.status = RETURNED
+        self.review_note = reason
 
     def edit(self, changes: dict, edited_by: str, now: float):
         """Applies the attributes that differ; an approved listing whose reviewed
-        content changed goes back to pending. Values are checked already."""
+        content changed, or a returned one, goes back to pending. Values are
+        checked already."""
         unknown = changes.keys() - EDITABLE_FIELDS
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
@@ -164,8 +179,9 @@ class Product(Aggregate):
                    if getattr(self, name) != value}
         if changed:
             self._edited(changes=changed,
-                         back_to_review=self.status == APPROVED
-                         and not changed.keys().isdisjoint(REVIEWED_FIELDS),
+                         back_to_review=self.status == RETURNED or (
+                             self.status == APPROVED
+                             and not changed.keys().isdisjoint(REVIEWED_FIELDS)),
                          edited_by=edited_by, timestamp=moment(now))
 
     @event("Edited")

@@ -24,7 +24,15 @@ def translate(domain_event, load):
             product = as_of(domain_event, load)
             return events.ProductApproved(product_id=aggregate_id, seller_id=product.seller_id,
                                           name=product.name,
-                                          approved_by=domain_event.official_id)
+                                          approved_by=domain_event.official_id,
+                                          seller_member_ids=members_of(product.seller_id, load))
+        case Product.Returned():
+            product = as_of(domain_event, load)
+            return events.ProductReturned(product_id=aggregate_id, seller_id=product.seller_id,
+                                          name=product.name,
+                                          returned_by=domain_event.official_id,
+                                          reason=domain_event.reason,
+                                          seller_member_ids=members_of(product.seller_id, load))
         case Order.Placed():
             return events.OrderPlaced(
                 order_id=aggregate_id, buyer_id=domain_event.buyer_id,

@@ -160,6 +160,9 @@ class MarketplaceProjection(Projection):
     def _Product_Approved(self, sql, e):
         _update(sql, "products", e, status="approved")
 
+    def _Product_Returned(self, sql, e):
+        _update(sql, "products", e, status="returned")
+
     def _Product_Edited(self, sql, e):
         columns = dict(e.changes)
         if "photos" in columns:

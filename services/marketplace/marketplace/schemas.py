@@ -32,7 +32,8 @@ def product(p, rating: tuple[int, int], today) -> pb.Product:
         certificate_number=p.certificate_number,
         certificate_expires_on=p.certificate_expires_on,
         geographical_indication=p.geographical_indication, origin_commune=p.origin_commune,
-        stock=p.stock, status=p.status, rating_average=average(rating), rating_count=rating[1])
+        stock=p.stock, status=p.status, rating_average=average(rating), rating_count=rating[1],
+        review_note=p.review_note)
 
 
 def listing_field(request, path: str):

@@ -72,6 +72,11 @@ class MarketplaceService(HealthMixin):
                                                            request.product_id))
 
     @marketplace_rpc
+    def ReturnProduct(self, request, context):
+        return self.shown_product(self.app.return_product(self.caller.require(),
+                                                          request.product_id, request.reason))
+
+    @marketplace_rpc
     def RestockProduct(self, request, context):
         return self.shown_product(self.app.restock(self.caller.require(), request.product_id,
                                                    request.quantity))

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%smartcity/events/v1/marketplace.proto\x12\x13smartcity.events.v1\"n\n\rProductListed\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x16\n\x0eorigin_commune\x18\x05 \x01(\t\"[\n\x0fProductApproved\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x61pproved_by\x18\x04 \x01(\t\"W\n\tOrderItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x16\n\x0eunit_price_vnd\x18\x04 \x01(\x03\"\xb9\x01\n\x0bOrderPlaced\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12-\n\x05items\x18\x04 \x03(\x0b\x32\x1e.smartcity.events.v1.OrderItem\x12\x11\n\ttotal_vnd\x18\x05 \x01(\x03\x12\x16\n\x0epayment_method\x18\x06 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x07 \x03(\t\"\xb1\x01\n\x12OrderStatusChanged\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x08 \x03(\t\"j\n\tOrderPaid\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\x12\n\npayment_id\x18\x04 \x01(\t\x12\x12\n\namount_vnd\x18\x05 \x01(\x03\"j\n\rOrderReviewed\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\r\n\x05stars\x18\x04 \x01(\x05\x12\x13\n\x0bproduct_ids\x18\x05 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%smartcity/events/v1/marketplace.proto\x12\x13smartcity.events.v1\"n\n\rProductListed\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x16\n\x0eorigin_commune\x18\x05 \x01(\t\"v\n\x0fProductApproved\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x61pproved_by\x18\x04 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x05 \x03(\t\"\x86\x01\n\x0fProductReturned\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x11\n\tseller_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0breturned_by\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x06 \x03(\t\"W\n\tOrderItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x16\n\x0eunit_price_vnd\x18\x04 \x01(\x03\"\xb9\x01\n\x0bOrderPlaced\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12-\n\x05items\x18\x04 \x03(\x0b\x32\x1e.smartcity.events.v1.OrderItem\x12\x11\n\ttotal_vnd\x18\x05 \x01(\x03\x12\x16\n\x0epayment_method\x18\x06 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x07 \x03(\t\"\xb1\x01\n\x12OrderStatusChanged\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x17\n\x0fprevious_status\x18\x03 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x04 \x01(\t\x12\x11\n\tseller_id\x18\x05 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x19\n\x11seller_member_ids\x18\x08 \x03(\t\"j\n\tOrderPaid\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\x12\n\npayment_id\x18\x04 \x01(\t\x12\x12\n\namount_vnd\x18\x05 \x01(\x03\"j\n\rOrderReviewed\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x11\n\tseller_id\x18\x03 \x01(\t\x12\r\n\x05stars\x18\x04 \x01(\x05\x12\x13\n\x0bproduct_ids\x18\x05 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,15 +34,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRODUCTLISTED']._serialized_start=62
   _globals['_PRODUCTLISTED']._serialized_end=172
   _globals['_PRODUCTAPPROVED']._serialized_start=174
-  _globals['_PRODUCTAPPROVED']._serialized_end=265
-  _globals['_ORDERITEM']._serialized_start=267
-  _globals['_ORDERITEM']._serialized_end=354
-  _globals['_ORDERPLACED']._serialized_start=357
-  _globals['_ORDERPLACED']._serialized_end=542
-  _globals['_ORDERSTATUSCHANGED']._serialized_start=545
-  _globals['_ORDERSTATUSCHANGED']._serialized_end=722
-  _globals['_ORDERPAID']._serialized_start=724
-  _globals['_ORDERPAID']._serialized_end=830
-  _globals['_ORDERREVIEWED']._serialized_start=832
-  _globals['_ORDERREVIEWED']._serialized_end=938
+  _globals['_PRODUCTAPPROVED']._serialized_end=292
+  _globals['_PRODUCTRETURNED']._serialized_start=295
+  _globals['_PRODUCTRETURNED']._serialized_end=429
+  _globals['_ORDERITEM']._serialized_start=431
+  _globals['_ORDERITEM']._serialized_end=518
+  _globals['_ORDERPLACED']._serialized_start=521
+  _globals['_ORDERPLACED']._serialized_end=706
+  _globals['_ORDERSTATUSCHANGED']._serialized_start=709
+  _globals['_ORDERSTATUSCHANGED']._serialized_end=886
+  _globals['_ORDERPAID']._serialized_start=888
+  _globals['_ORDERPAID']._serialized_end=994
+  _globals['_ORDERREVIEWED']._serialized_start=996
+  _globals['_ORDERREVIEWED']._serialized_end=1102
 # @@protoc_insertion_point(module_scope)

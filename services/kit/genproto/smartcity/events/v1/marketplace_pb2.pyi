@@ -21,16 +21,34 @@ class ProductListed(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., origin_commune: _Optional[str] = ...) -> None: ...
 
 class ProductApproved(_message.Message):
-    __slots__ = ("product_id", "seller_id", "name", "approved_by")
+    __slots__ = ("product_id", "seller_id", "name", "approved_by", "seller_member_ids")
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    SELLER_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     product_id: str
     seller_id: str
     name: str
     approved_by: str
-    def __init__(self, product_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., approved_by: _Optional[str] = ...) -> None: ...
+    seller_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, product_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., approved_by: _Optional[str] = ..., seller_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ProductReturned(_message.Message):
+    __slots__ = ("product_id", "seller_id", "name", "returned_by", "reason", "seller_member_ids")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    SELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SELLER_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    seller_id: str
+    name: str
+    returned_by: str
+    reason: str
+    seller_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, product_id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., returned_by: _Optional[str] = ..., reason: _Optional[str] = ..., seller_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OrderItem(_message.Message):
     __slots__ = ("product_id", "name", "quantity", "unit_price_vnd")

@@ -76,7 +76,7 @@ class ProductRef(_message.Message):
     def __init__(self, product_id: _Optional[str] = ...) -> None: ...
 
 class Product(_message.Message):
-    __slots__ = ("id", "seller_id", "name", "description", "category", "unit", "price_vnd", "photos", "ocop_stars", "certificate_number", "certificate_expires_on", "geographical_indication", "origin_commune", "stock", "status", "rating_average", "rating_count")
+    __slots__ = ("id", "seller_id", "name", "description", "category", "unit", "price_vnd", "photos", "ocop_stars", "certificate_number", "certificate_expires_on", "geographical_indication", "origin_commune", "stock", "status", "rating_average", "rating_count", "review_note")
     ID_FIELD_NUMBER: _ClassVar[int]
     SELLER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,7 @@ class Product(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RATING_AVERAGE_FIELD_NUMBER: _ClassVar[int]
     RATING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_NOTE_FIELD_NUMBER: _ClassVar[int]
     id: str
     seller_id: str
     name: str
@@ -111,7 +112,16 @@ class Product(_message.Message):
     status: str
     rating_average: float
     rating_count: int
-    def __init__(self, id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., category: _Optional[str] = ..., unit: _Optional[str] = ..., price_vnd: _Optional[int] = ..., photos: _Optional[_Iterable[str]] = ..., ocop_stars: _Optional[int] = ..., certificate_number: _Optional[str] = ..., certificate_expires_on: _Optional[str] = ..., geographical_indication: _Optional[str] = ..., origin_commune: _Optional[str] = ..., stock: _Optional[int] = ..., status: _Optional[str] = ..., rating_average: _Optional[float] = ..., rating_count: _Optional[int] = ...) -> None: ...
+    review_note: str
+    def __init__(self, id: _Optional[str] = ..., seller_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., category: _Optional[str] = ..., unit: _Optional[str] = ..., price_vnd: _Optional[int] = ..., photos: _Optional[_Iterable[str]] = ..., ocop_stars: _Optional[int] = ..., certificate_number: _Optional[str] = ..., certificate_expires_on: _Optional[str] = ..., geographical_indication: _Optional[str] = ..., origin_commune: _Optional[str] = ..., stock: _Optional[int] = ..., status: _Optional[str] = ..., rating_average: _Optional[float] = ..., rating_count: _Optional[int] = ..., review_note: _Optional[str] = ...) -> None: ...
+
+class ReturnProductRequest(_message.Message):
+    __slots__ = ("product_id", "reason")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    reason: str
+    def __init__(self, product_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListProductRequest(_message.Message):
     __slots__ = ("seller_id", "name", "description", "category", "unit", "price_vnd", "photos", "ocop", "geographical_indication", "origin_commune", "stock")

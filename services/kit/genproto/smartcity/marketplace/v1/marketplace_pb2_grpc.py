@@ -59,6 +59,11 @@ class MarketplaceStub:
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductRef.SerializeToString,
                 response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
                 _registered_method=True)
+        self.ReturnProduct = channel.unary_unary(
+                '/smartcity.marketplace.v1.Marketplace/ReturnProduct',
+                request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ReturnProductRequest.SerializeToString,
+                response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
+                _registered_method=True)
         self.RestockProduct = channel.unary_unary(
                 '/smartcity.marketplace.v1.Marketplace/RestockProduct',
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.RestockProductRequest.SerializeToString,
@@ -176,6 +181,13 @@ class MarketplaceServicer:
 
     def ApproveProduct(self, request, context):
         """agency staff, operators, administrators
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnProduct(self, request, context):
+        """the same officials: back to the seller
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -314,6 +326,11 @@ def add_MarketplaceServicer_to_server(servicer, server):
             'ApproveProduct': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveProduct,
                     request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductRef.FromString,
+                    response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.SerializeToString,
+            ),
+            'ReturnProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnProduct,
+                    request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ReturnProductRequest.FromString,
                     response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.SerializeToString,
             ),
             'RestockProduct': grpc.unary_unary_rpc_method_handler(
@@ -531,6 +548,33 @@ class Marketplace:
             target,
             '/smartcity.marketplace.v1.Marketplace/ApproveProduct',
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductRef.SerializeToString,
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smartcity.marketplace.v1.Marketplace/ReturnProduct',
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ReturnProductRequest.SerializeToString,
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.Product.FromString,
             options,
             channel_credentials,
