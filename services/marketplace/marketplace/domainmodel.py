@@ -122,7 +122,7 @@ class Product(Aggregate):
     """
 
     units_sold = 0   # snapshots taken before settling existed lack it
-    review_note = ""  # and before returning existed, this
+    review_note = ""  # likewise for snapshots taken before listings could be returned
 
     @event("Listed")
     def __init__(self, seller_id: str, name: str, description: str, category: str, unit: str,
