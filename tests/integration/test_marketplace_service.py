@@ -105,6 +105,13 @@ def test_an_official_returns_a_listing_and_the_sellers_edit_resubmits_it(market,
         product_id=str(uuid.uuid4()), reason="x"), token=token(official), field="product_id")
     returned = market.call("ReturnProduct", ref, token=token(official))
     assert (returned.status, returned.review_note) == ("returned", "Thiếu giấy chứng nhận OCOP")
+    mine = pb.ListSellerProductsRequest(seller_id=seller[0], status="returned")
+    assert harness.wait_for(lambda: [p.id for p in market.call(
+        "ListSellerProducts", mine, token=token(seller[1])).products] == [listed.id],
+        message="the returned listing in the seller's list")
+    market.refused(DENIED, "ListSellerProducts", mine, token=token(official))
+    market.refused(INVALID, "ListSellerProducts", pb.ListSellerProductsRequest(
+        seller_id=seller[0], status="sold"), token=token(seller[1]), field="status")
     assert market.call("GetProduct", pb.ProductRef(product_id=listed.id),
                        token=token(seller[1])).review_note == "Thiếu giấy chứng nhận OCOP"
     market.refused(PRECONDITION, "ApproveProduct", pb.ProductRef(product_id=listed.id),

@@ -210,6 +210,29 @@ def test_an_official_returns_a_listing_with_what_to_change_and_an_edit_resubmits
     assert (approved.status, approved.review_note) == ("approved", "")
 
 
+def test_a_seller_lists_its_own_listings_of_every_status(app, seller, clock):
+    other = verified_seller(app, "HTX Mật ong Võ Nhai")
+    approved = listed(app, seller)
+    clock.now += MINUTE
+    pending = listed(app, seller, approve=False)
+    clock.now += MINUTE
+    returned = listed(app, seller, approve=False)
+    app.return_product(OFFICIAL, str(returned.id), "Thiếu ảnh")
+    listed(app, other)
+    app.read_model.catch_up()
+
+    def ids(status=""):
+        return [row["id"] for row in app.queries.seller_products(seller[0], status).rows]
+
+    assert ids() == [str(returned.id), str(pending.id), str(approved.id)]      # newest first
+    assert ids("returned") == [str(returned.id)] and ids("approved") == [str(approved.id)]
+    for listing in (lambda: app.queries.seller_products(seller[0], "sold"),
+                    lambda: app.queries.seller_orders(seller[0], "lost")):
+        with pytest.raises(InvalidArgument) as error:
+            listing()
+        assert error.value.field == "status"
+
+
 def test_identity_is_asked_afresh_before_listing_editing_and_approving(app, seller):
     organisation_id, owner = seller
     pending, approved = listed(app, seller, approve=False), listed(app, seller)

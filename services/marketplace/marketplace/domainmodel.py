@@ -36,6 +36,7 @@ from eventsourcing.domain import Aggregate, event
 from kit.errors import AlreadyExists, FailedPrecondition
 
 PENDING, APPROVED, RETURNED = "pending", "approved", "returned"
+PRODUCT_STATUSES = (PENDING, APPROVED, RETURNED)
 PLACED, CONFIRMED, REJECTED, CANCELLED = "placed", "confirmed", "rejected", "cancelled"
 EXPIRED, SHIPPED, DELIVERED, COMPLETED = "expired", "shipped", "delivered", "completed"
 ORDER_STATUSES = (PLACED, CONFIRMED, REJECTED, CANCELLED, EXPIRED, SHIPPED, DELIVERED, COMPLETED)

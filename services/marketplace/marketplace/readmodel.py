@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from kit.errors import InvalidArgument
 from kit.projections import Projection
+from marketplace.domainmodel import ORDER_STATUSES, PRODUCT_STATUSES
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 # Indexed words are runs of [a-z0-9] cut to WORD_LENGTH, so that every word
@@ -76,6 +77,8 @@ TABLES = (
     f"(category, price_vnd, id) WHERE {_APPROVED}",
     "CREATE INDEX IF NOT EXISTS products_pending ON {schema}.products "
     "(listed_at DESC, id DESC) WHERE status = 'pending'",
+    "CREATE INDEX IF NOT EXISTS products_seller ON {schema}.products "
+    "(seller_id, listed_at DESC, id DESC)",
     # Text search: folded word -> product, of every product (status is the products').
     """CREATE TABLE IF NOT EXISTS {schema}.product_words (
         word TEXT NOT NULL,
@@ -288,6 +291,12 @@ def decode_token(sort: SortKey, token: str) -> list:
     return key
 
 
+def _checked_status(status: str, statuses: tuple) -> str:
+    if status not in statuses:
+        raise InvalidArgument(f"one of {', '.join(statuses)}", field="status")
+    return status
+
+
 def _bad_token() -> InvalidArgument:
     return InvalidArgument("not a page token of this list", field="page_token")
 
@@ -350,6 +359,14 @@ class MarketplaceQueries:
         return self._page("products", where, params, PRODUCT_SORTS[search.sort], page_size,
                           page_token)
 
+    def seller_products(self, seller_id: str, status="", page_size=0, page_token="") -> Page:
+        """Every listing of the seller, newest first, of one status if given."""
+        where, params = ["seller_id = %s"], [seller_id]
+        if status:
+            where.append("status = %s")
+            params.append(_checked_status(status, PRODUCT_STATUSES))
+        return self._page("products", where, params, PRODUCTS_NEWEST, page_size, page_token)
+
     def pending_products(self, page_size=0, page_token="") -> Page:
         return self._page("products", ["status = 'pending'"], [], PRODUCTS_NEWEST, page_size,
                           page_token)
@@ -368,7 +385,7 @@ class MarketplaceQueries:
         where, params = ["seller_id = %s"], [seller_id]
         if status:
             where.append("status = %s")
-            params.append(status)
+            params.append(_checked_status(status, ORDER_STATUSES))
         return self._page("orders", where, params, ORDERS_NEWEST, page_size, page_token)
 
     def unconfirmed_before(self, moment: float) -> list[str]:

@@ -102,6 +102,13 @@ class MarketplaceService(HealthMixin):
         return schemas.product_page(self.app.queries.pending_products(
             request.page_size, request.page_token), self.app.today())
 
+    @marketplace_rpc
+    def ListSellerProducts(self, request, context):
+        seller = self.app.member_seller(self.caller.require(), request.seller_id)
+        return schemas.product_page(self.app.queries.seller_products(
+            str(seller.id), request.status, request.page_size, request.page_token),
+            self.app.today())
+
     def shown_product(self, product):
         return schemas.product(product, self.app.queries.product_rating(str(product.id)),
                                self.app.today())

@@ -213,6 +213,18 @@ class ListPendingProductsRequest(_message.Message):
     page_token: str
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
+class ListSellerProductsRequest(_message.Message):
+    __slots__ = ("seller_id", "status", "page_size", "page_token")
+    SELLER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    seller_id: str
+    status: str
+    page_size: int
+    page_token: str
+    def __init__(self, seller_id: _Optional[str] = ..., status: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
 class ProductPage(_message.Message):
     __slots__ = ("products", "next_page_token")
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]

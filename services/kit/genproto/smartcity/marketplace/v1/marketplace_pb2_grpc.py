@@ -84,6 +84,11 @@ class MarketplaceStub:
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListPendingProductsRequest.SerializeToString,
                 response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.FromString,
                 _registered_method=True)
+        self.ListSellerProducts = channel.unary_unary(
+                '/smartcity.marketplace.v1.Marketplace/ListSellerProducts',
+                request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListSellerProductsRequest.SerializeToString,
+                response_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.FromString,
+                _registered_method=True)
         self.PlaceOrders = channel.unary_unary(
                 '/smartcity.marketplace.v1.Marketplace/PlaceOrders',
                 request_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.PlaceOrdersRequest.SerializeToString,
@@ -213,6 +218,13 @@ class MarketplaceServicer:
 
     def ListPendingProducts(self, request, context):
         """officials
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSellerProducts(self, request, context):
+        """its members
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -351,6 +363,11 @@ def add_MarketplaceServicer_to_server(servicer, server):
             'ListPendingProducts': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPendingProducts,
                     request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListPendingProductsRequest.FromString,
+                    response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.SerializeToString,
+            ),
+            'ListSellerProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSellerProducts,
+                    request_deserializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListSellerProductsRequest.FromString,
                     response_serializer=smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.SerializeToString,
             ),
             'PlaceOrders': grpc.unary_unary_rpc_method_handler(
@@ -683,6 +700,33 @@ class Marketplace:
             target,
             '/smartcity.marketplace.v1.Marketplace/ListPendingProducts',
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListPendingProductsRequest.SerializeToString,
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSellerProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/smartcity.marketplace.v1.Marketplace/ListSellerProducts',
+            smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ListSellerProductsRequest.SerializeToString,
             smartcity_dot_marketplace_dot_v1_dot_marketplace__pb2.ProductPage.FromString,
             options,
             channel_credentials,
