@@ -361,11 +361,8 @@ class MarketplaceQueries:
 
     def seller_products(self, seller_id: str, status="", page_size=0, page_token="") -> Page:
         """Every listing of the seller, newest first, of one status if given."""
-        where, params = ["seller_id = %s"], [seller_id]
-        if status:
-            where.append("status = %s")
-            params.append(_checked_status(status, PRODUCT_STATUSES))
-        return self._page("products", where, params, PRODUCTS_NEWEST, page_size, page_token)
+        return self._seller_page("products", PRODUCT_STATUSES, PRODUCTS_NEWEST, seller_id,
+                                 status, page_size, page_token)
 
     def pending_products(self, page_size=0, page_token="") -> Page:
         return self._page("products", ["status = 'pending'"], [], PRODUCTS_NEWEST, page_size,
@@ -382,11 +379,17 @@ class MarketplaceQueries:
                           page_token)
 
     def seller_orders(self, seller_id: str, status="", page_size=0, page_token="") -> Page:
+        return self._seller_page("orders", ORDER_STATUSES, ORDERS_NEWEST, seller_id, status,
+                                 page_size, page_token)
+
+    def _seller_page(self, table, statuses, sort: SortKey, seller_id, status, page_size,
+                     page_token) -> Page:
+        """The seller's rows of `table`, of one status if given."""
         where, params = ["seller_id = %s"], [seller_id]
         if status:
             where.append("status = %s")
-            params.append(_checked_status(status, ORDER_STATUSES))
-        return self._page("orders", where, params, ORDERS_NEWEST, page_size, page_token)
+            params.append(_checked_status(status, statuses))
+        return self._page(table, where, params, sort, page_size, page_token)
 
     def unconfirmed_before(self, moment: float) -> list[str]:
         """Ids of orders still placed whose reservation ran out by moment: the timer's."""
