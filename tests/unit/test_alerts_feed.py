@@ -81,7 +81,7 @@ def test_a_stream_that_fails_is_ended_and_the_others_still_get_the_event():
     failing, healthy = follower.open(broken), follower.open(every_event)
     sender = Sender()
     live = go_live(healthy, 10, sender)
-    follower.offer(11, "event 11", None)
+    follower.offer(11, "event 11", lambda: None)
     assert failing.ending.ready()
     assert sender.pushed == [(11, "event 11")]
     healthy.end()

@@ -178,6 +178,14 @@ def test_a_rejection_gives_the_sellers_reason_and_an_expiry_tells_both_sides(app
         "order:o-2")
 
 
+def test_a_member_buying_from_their_own_seller_is_not_told_what_they_did(app):
+    member, other = person(), person()
+    deliver(app, order_changed(member, "cancelled", "placed", actor=member.subject,
+                               members=[member, other]))
+    assert titles(app, member) == []
+    assert titles(app, other) == ["Người mua đã hủy đơn hàng"]
+
+
 def test_every_member_of_the_seller_hears_of_a_new_order_and_the_buyer_does_not(app):
     buyer, owner, packer = person(), person(), person()
     delivered = deliver(app, marketplace_pb2.OrderPlaced(

@@ -34,8 +34,8 @@ class AlertsApplication(WarningCommands, PlacesCommands, NotificationCommands, E
         self.escalate_after_seconds = settings.get_int("CASE_ESCALATE_SECONDS")
 
     def loaded_for_streams(self, event):
-        """The aggregate as of a streamed event (the streams' matchers ask for
-        it through feed.once, so it is loaded once and only if wanted)."""
+        """The aggregate as of a streamed event (the follower lets the streams'
+        matchers ask for it, so it is loaded once and only if wanted)."""
         return self.repository.get(event.originator_id, version=event.originator_version)
 
     # What each stream wants ---------------------------------------------------------

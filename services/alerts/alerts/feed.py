@@ -13,7 +13,7 @@ streams is 10,000 queue puts, not 10,000 greenthread switches.
 import collections
 import logging
 import threading
-from functools import partial
+from functools import cache, partial
 
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
@@ -28,20 +28,6 @@ BATCH = 500
 # How often an idle stream checks whether its client left: every check of
 # 10,000 idle streams is a wake-up, so not often.
 CLOSED_CHECK_SECONDS = 15.0
-
-
-def once(load):
-    """load(), called when first asked for and only then: most events (another
-    person's notification) interest no open stream, and the one that does is
-    loaded once for all of them."""
-    loaded = []
-
-    def get():
-        if not loaded:
-            loaded.append(load())
-        return loaded[0]
-
-    return get
 
 
 class OpenStream:
@@ -154,7 +140,9 @@ class LogFollower:
 
     def offer(self, position, event, load):
         """To every stream open when the offer starts (see step)."""
-        load = once(load)
+        # Loaded when a stream first asks, and once for all: most events
+        # (another person's notification) interest no open stream.
+        load = cache(load)
         for stream in list(self.streams):
             try:
                 stream.offer(position, event, load)
